@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# libtensorflow.sh — installs (once) and locates the TensorFlow C library that
+# neuralstyle links against through github.com/wamuir/graft.
+#
+# Usage:
+#   scripts/libtensorflow.sh [install]   make sure the runtime is there; print its folder
+#   scripts/libtensorflow.sh env         same, then print `export` lines for CGO_CFLAGS,
+#                                        CGO_LDFLAGS (with an rpath) and LIBTENSORFLOW_DIR:
+#                                          eval "$(scripts/libtensorflow.sh env)"
+#
+# Where the runtime comes from:
+#   Debian has no TensorFlow package, but the official `tensorflow-cpu` wheel on PyPI
+#   carries the C API in tensorflow/libtensorflow_cc.so.2 (next to
+#   libtensorflow_framework.so.2) and the C headers under tensorflow/include. This
+#   script downloads that wheel with `pip download --no-deps` (no Python install of
+#   TensorFlow happens), extracts only the two libraries and the headers the
+#   bindings include, adds lib/libtensorflow.so -> libtensorflow_cc.so.2, checks
+#   that every C API function the bindings call is exported, and caches the result.
+#
+# Environment:
+#   TF_VERSION           wheel version to take (default 2.18.0, the one graft v0.10.0
+#                        is generated from). If the registry refuses it, the newest
+#                        2.x it offers is taken and the script says which.
+#   LIBTENSORFLOW_DIR    use this folder instead of the cache. If it already holds a
+#                        libtensorflow — the official C tarball layout (lib/ +
+#                        include/) or a wheel's tensorflow/ folder (libtensorflow_cc.so.2
+#                        + include/), e.g. a CUDA build — it is used as it is;
+#                        if it is missing or empty, the wheel is installed into it.
+#   XDG_CACHE_HOME       the default cache is
+#                        ${XDG_CACHE_HOME:-$HOME/.cache}/neuralstyle/libtensorflow-<version>
+#
+# Guarantees: idempotent (a second run finds the cache and returns at once);
+# an interrupted download or extraction never leaves a folder that looks complete
+# (everything is built in a temporary sibling folder and renamed at the end, under
+# a lock so concurrent runs do not race).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+want_version=${TF_VERSION:-2.18.0}
+cache_root=${XDG_CACHE_HOME:-$HOME/.cache}/neuralstyle
+symbols_file="$here/tf_c_api_symbols.txt"
+
+say() { echo "libtensorflow: $*" >&2; }
+die() { echo "libtensorflow: error: $*" >&2; exit 1; }
+
+ways_out() {
+  cat >&2 <<EOF
+libtensorflow: two ways out:
+  1. make pip available (python3 -m pip, from your distribution's python3-pip package)
+     and let this script download the tensorflow-cpu wheel from PyPI; or
+  2. point LIBTENSORFLOW_DIR at an existing libtensorflow: the official C library
+     tarball unpacked (it has lib/ and include/), a CUDA build, or the tensorflow/
+     folder of an installed tensorflow wheel, then run this again:
+       export LIBTENSORFLOW_DIR=/path/to/libtensorflow
+EOF
+}
+
+# layout DIR: prints "tarball" or "wheel" when DIR holds a usable libtensorflow.
+layout() {
+  local d=$1
+  [ -f "$d/include/tensorflow/c/c_api.h" ] || return 1
+  if ls "$d"/lib/libtensorflow.so* >/dev/null 2>&1 || [ -e "$d/lib/libtensorflow_cc.so.2" ]; then
+    echo tarball
+  elif [ -e "$d/libtensorflow_cc.so.2" ]; then
+    echo wheel
+  else
+    return 1
+  fi
+}
+
+# libdir DIR: the folder that holds the shared libraries.
+libdir() { if [ "$(layout "$1")" = wheel ]; then echo "$1"; else echo "$1/lib"; fi; }
+
+# link_dir DIR: a folder with libtensorflow.so for `-ltensorflow`. Our own
+# installs and the tarball have it in lib/; a wheel's folder may be read-only,
+# so a link is made in the cache instead.
+link_dir() {
+  local d=$1 l
+  l=$(libdir "$d")
+  if [ -e "$l/libtensorflow.so" ]; then echo "$l"; return; fi
+  local shim="$cache_root/links/$(echo "$d" | sed 's#[^A-Za-z0-9._-]#_#g')"
+  mkdir -p "$shim"
+  ln -sfn "$l/libtensorflow_cc.so.2" "$shim/libtensorflow.so"
+  echo "$shim"
+}
+
+find_pip() {
+  local py
+  for py in python3 python; do
+    if command -v "$py" >/dev/null 2>&1 && "$py" -m pip --version >/dev/null 2>&1; then
+      echo "$py"; return 0
+    fi
+  done
+  return 1
+}
+
+# check_symbols LIBDIR: every C API function graft calls must be exported.
+check_symbols() {
+  local l=$1 exported missing
+  [ -f "$symbols_file" ] || die "missing $symbols_file"
+  if command -v nm >/dev/null 2>&1; then
+    exported=$(nm -D --defined-only "$l"/libtensorflow*.so* 2>/dev/null | awk '{print $3}' | sed 's/@.*//' | sort -u)
+  else
+    say "nm not found (binutils); skipping the exported-symbol check"
+    return 0
+  fi
+  missing=$(grep -v '^#' "$symbols_file" | sort -u | comm -23 - <(echo "$exported") | tr '\n' ' ')
+  if [ -n "${missing// /}" ]; then
+    die "the library in $l does not export these TensorFlow C API functions the Go bindings call: $missing"
+  fi
+}
+
+# check_headers DIR: the C headers the bindings include must compile.
+check_headers() {
+  local inc=$1/include cc=${CC:-cc}
+  command -v "$cc" >/dev/null 2>&1 || return 0
+  printf '#include "tensorflow/c/c_api.h"\n#include "tensorflow/c/eager/c_api.h"\n' |
+    "$cc" -fsyntax-only -x c -I"$inc" - 2>/dev/null ||
+    die "the C headers under $inc are incomplete (tensorflow/c/c_api.h or tensorflow/c/eager/c_api.h does not compile)"
+}
+
+# download_wheel TMPDIR: pip-downloads the wheel into TMPDIR; prints its path.
+download_wheel() {
+  local tmp=$1 py out
+  py=$(find_pip) || { say "pip is not available, and LIBTENSORFLOW_DIR is not set"; ways_out; exit 1; }
+  local args=(-m pip download --no-deps --only-binary=:all: --disable-pip-version-check
+    --platform manylinux2014_x86_64 --python-version 3.11 --implementation cp
+    --timeout 60 --retries 3 -d "$tmp")
+  say "downloading tensorflow-cpu==$want_version from PyPI (about 230 MB; the C library is inside the wheel)"
+  if ! out=$("$py" "${args[@]}" "tensorflow-cpu==$want_version" 2>&1); then
+    if grep -qiE 'no matching distribution|could not find a version' <<<"$out"; then
+      say "the registry refused tensorflow-cpu==$want_version; taking the newest 2.x it offers"
+      if ! out=$("$py" "${args[@]}" "tensorflow-cpu>=2,<3" 2>&1); then
+        echo "$out" | tail -n 5 >&2
+        say "could not download any tensorflow-cpu 2.x wheel"; ways_out; exit 1
+      fi
+    else
+      echo "$out" | tail -n 5 >&2
+      say "could not download the tensorflow-cpu wheel (is PyPI reachable?)"; ways_out; exit 1
+    fi
+  fi
+  ls "$tmp"/tensorflow_cpu-*.whl
+}
+
+# install DEST: download the wheel and build DEST atomically.
+install() {
+  local dest=$1 parent tmp whl version
+  [ "$(uname -s)/$(uname -m)" = Linux/x86_64 ] ||
+    die "the tensorflow-cpu wheel route supports linux/amd64 only (this is $(uname -s)/$(uname -m)); set LIBTENSORFLOW_DIR to a libtensorflow built for this platform"
+  parent=$(dirname "$dest")
+  mkdir -p "$parent"
+  exec 9>"$parent/.libtensorflow.lock"
+  flock 9
+  if layout "$dest" >/dev/null 2>&1; then return 0; fi # another run finished it
+  rm -rf "$dest".tmp.* 2>/dev/null || true             # leftovers of interrupted runs
+  tmp=$(mktemp -d "$dest.tmp.XXXXXX")
+  trap 'rm -rf "$tmp"' EXIT
+  whl=$(download_wheel "$tmp/wheel")
+  version=$(basename "$whl" | cut -d- -f2)
+  say "extracting the C library and headers of tensorflow-cpu $version"
+  mkdir -p "$tmp/out/lib" "$tmp/out/include"
+  python3 - "$whl" "$tmp/out" <<'PY'
+import os, shutil, sys, zipfile
+whl, out = sys.argv[1], sys.argv[2]
+libs = {"tensorflow/libtensorflow_cc.so.2", "tensorflow/libtensorflow_framework.so.2"}
+# The headers that tensorflow/c/c_api.h and tensorflow/c/eager/c_api.h pull in.
+header_prefixes = ("tensorflow/include/tensorflow/c/", "tensorflow/include/xla/tsl/c/",
+                   "tensorflow/include/tsl/platform/ctstring",
+                   "tensorflow/include/tensorflow/core/platform/ctstring")
+found = set()
+with zipfile.ZipFile(whl) as z:
+    for info in z.infolist():
+        n = info.filename
+        if n in libs:
+            target = os.path.join(out, "lib", os.path.basename(n)); found.add(n)
+        elif n.startswith(header_prefixes) and not n.endswith("/"):
+            target = os.path.join(out, "include", n[len("tensorflow/include/"):])
+        else:
+            continue
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with z.open(info) as src, open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+missing = libs - found
+if missing:
+    sys.exit("libtensorflow: error: the wheel has no " + ", ".join(sorted(missing)))
+PY
+  ln -s libtensorflow_cc.so.2 "$tmp/out/lib/libtensorflow.so"
+  ln -s libtensorflow_framework.so.2 "$tmp/out/lib/libtensorflow_framework.so"
+  echo "$version" >"$tmp/out/VERSION"
+  check_symbols "$tmp/out/lib"
+  check_headers "$tmp/out"
+  if [ "$version" != "$want_version" ] && [ -z "${LIBTENSORFLOW_DIR:-}" ]; then
+    # A fallback version gets its own folder, and the requested name links to
+    # it so that the next run finds the cache without asking pip again.
+    local final=$cache_root/libtensorflow-$version
+    rm -rf "$final"
+    mv "$tmp/out" "$final"
+    ln -sfn "libtensorflow-$version" "$dest"
+    dest=$final
+  else
+    rm -rf "$dest" # an empty folder the user named
+    mv "$tmp/out" "$dest"
+  fi
+  rm -rf "$tmp"
+  trap - EXIT
+  say "installed tensorflow-cpu $version C library in $dest ($(du -sh "$dest" | cut -f1))"
+}
+
+resolve() {
+  local dir
+  if [ -n "${LIBTENSORFLOW_DIR:-}" ]; then
+    dir=$LIBTENSORFLOW_DIR
+    if layout "$dir" >/dev/null; then echo "$dir"; return; fi
+    if [ -e "$dir" ] && [ -n "$(ls -A "$dir" 2>/dev/null)" ]; then
+      die "LIBTENSORFLOW_DIR=$dir holds no libtensorflow: expected lib/libtensorflow.so and include/tensorflow/c/c_api.h (C tarball) or libtensorflow_cc.so.2 and include/tensorflow/c/c_api.h (wheel's tensorflow/ folder)"
+    fi
+    install "$dir"
+  else
+    dir=$cache_root/libtensorflow-$want_version
+    layout "$dir" >/dev/null 2>&1 || install "$dir"
+  fi
+  echo "$dir"
+}
+
+cmd=${1:-install}
+case "$cmd" in
+  install)
+    resolve
+    ;;
+  env)
+    dir=$(resolve)
+    lib=$(libdir "$dir")
+    link=$(link_dir "$dir")
+    ldflags="-L$link -Wl,-rpath,$lib"
+    echo "export LIBTENSORFLOW_DIR='$dir'"
+    echo "export CGO_CFLAGS='-O2 -g -I$dir/include'"
+    echo "export CGO_LDFLAGS='$ldflags'"
+    ;;
+  -h | --help | help)
+    sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+    ;;
+  *)
+    die "unknown command \"$cmd\" (want install or env)"
+    ;;
+esac
