@@ -116,7 +116,7 @@ func reshape4(v []float64, a, b, c, d int) [][][][]float64 {
 // Jacobian contributes.
 func TestRuntimeGradients(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-		k := reshape4(randn(r, 3*3*2*3), 3, 3, 2, 3)
+	k := reshape4(randn(r, 3*3*2*3), 3, 3, 2, 3)
 	m := randn(r, 6*4)
 	cases := []struct {
 		name  string
