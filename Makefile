@@ -1,0 +1,55 @@
+# neuralstyle — the two commands a new user needs:
+#
+#   make demo   stylize the bundled sample images (installs the TensorFlow C library first)
+#   make test   install the runtime if missing, vet, and run every test
+#
+# Every target that compiles Go code gets CGO_CFLAGS/CGO_LDFLAGS from
+# scripts/libtensorflow.sh, which downloads the TensorFlow C library into a
+# cache folder the first time (see README). `make env` prints the same exports
+# for use in your own shell.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO ?= go
+TF_ENV = eval "$$(scripts/libtensorflow.sh env)"
+# Hide TensorFlow's INFO lines (oneDNN notices and the like); warnings stay.
+export TF_CPP_MIN_LOG_LEVEL ?= 1
+
+# Image and weights for the demo; override on the command line.
+WEIGHTS ?= $(or $(NEURALSTYLE_WEIGHTS),imagenet-vgg-verydeep-19.mat)
+OUT ?= out
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t14
+
+.PHONY: runtime
+runtime: ## download and cache the TensorFlow C library (idempotent)
+	@scripts/libtensorflow.sh install >/dev/null
+
+.PHONY: env
+env: ## print the exports that let `go build`/`go test` find libtensorflow in your shell
+	@scripts/libtensorflow.sh env
+
+.PHONY: test
+test: runtime ## vet, check formatting, and run all tests (the CI command)
+	@$(TF_ENV); \
+	unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi; \
+	$(GO) vet ./...; \
+	$(GO) test -count=1 ./...
+
+.PHONY: demo
+demo: runtime ## run examples/stylize on the bundled sample images
+	@$(TF_ENV); \
+	if [ -d examples/stylize ]; then \
+		WEIGHTS='$(WEIGHTS)' OUT='$(OUT)' scripts/demo.sh; \
+	else \
+		echo "The runtime is installed (TensorFlow $$(basename $$LIBTENSORFLOW_DIR)); the style API and examples/stylize are not there yet."; \
+	fi
+
+.PHONY: goldens
+goldens: ## regenerate fixtures and golden values with the pinned numpy/scipy (needs PyPI)
+	@PY=$$(tools/golden-venv.sh); for s in $$(git ls-files '*testdata/*.py'); do echo "== $$s"; (cd $$(dirname $$s) && "$$PY" $$(basename $$s)); done
