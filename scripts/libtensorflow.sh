@@ -35,6 +35,7 @@
 # a lock so concurrent runs do not race).
 set -euo pipefail
 
+tmp=""
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 want_version=${TF_VERSION:-2.18.0}
 cache_root=${XDG_CACHE_HOME:-$HOME/.cache}/neuralstyle
@@ -128,7 +129,10 @@ download_wheel() {
     --timeout 60 --retries 3 -d "$tmp")
   say "downloading tensorflow-cpu==$want_version from PyPI (about 230 MB; the C library is inside the wheel)"
   if ! out=$("$py" "${args[@]}" "tensorflow-cpu==$want_version" 2>&1); then
-    if grep -qiE 'no matching distribution|could not find a version' <<<"$out"; then
+    if grep -qiE 'connection|network|timed out|resolve|retrying|ssl' <<<"$out"; then
+      echo "$out" | tail -n 3 >&2
+      say "could not reach the package registry to download the tensorflow-cpu wheel"; ways_out; exit 1
+    elif grep -qiE 'no matching distribution|could not find a version' <<<"$out"; then
       say "the registry refused tensorflow-cpu==$want_version; taking the newest 2.x it offers"
       if ! out=$("$py" "${args[@]}" "tensorflow-cpu>=2,<3" 2>&1); then
         echo "$out" | tail -n 5 >&2
@@ -144,7 +148,7 @@ download_wheel() {
 
 # install DEST: download the wheel and build DEST atomically.
 install() {
-  local dest=$1 parent tmp whl version
+  local dest=$1 parent whl version
   [ "$(uname -s)/$(uname -m)" = Linux/x86_64 ] ||
     die "the tensorflow-cpu wheel route supports linux/amd64 only (this is $(uname -s)/$(uname -m)); set LIBTENSORFLOW_DIR to a libtensorflow built for this platform"
   parent=$(dirname "$dest")
@@ -153,9 +157,9 @@ install() {
   flock 9
   if layout "$dest" >/dev/null 2>&1; then return 0; fi # another run finished it
   rm -rf "$dest".tmp.* 2>/dev/null || true             # leftovers of interrupted runs
-  tmp=$(mktemp -d "$dest.tmp.XXXXXX")
+  tmp=$(mktemp -d "$dest.tmp.XXXXXX") # global: the EXIT trap needs it
   trap 'rm -rf "$tmp"' EXIT
-  whl=$(download_wheel "$tmp/wheel")
+  whl=$(download_wheel "$tmp/wheel") || exit 1
   version=$(basename "$whl" | cut -d- -f2)
   say "extracting the C library and headers of tensorflow-cpu $version"
   mkdir -p "$tmp/out/lib" "$tmp/out/include"
@@ -217,7 +221,9 @@ resolve() {
     install "$dir"
   else
     dir=$cache_root/libtensorflow-$want_version
-    layout "$dir" >/dev/null 2>&1 || install "$dir"
+    if ! layout "$dir" >/dev/null 2>&1; then
+      install "$dir"
+    fi
   fi
   echo "$dir"
 }
