@@ -1,0 +1,280 @@
+package optim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/optimize"
+)
+
+var _ Method = (*LBFGS)(nil)
+
+// Defaults of the LBFGS fields, used where a field is zero.
+const (
+	// DefaultStore is gonum's default history size.
+	DefaultStore = 15
+	// DefaultGradientTolerance is gonum's default gradient threshold.
+	DefaultGradientTolerance = 1e-12
+	// DefaultFunctionIterations is gonum's default window of the function
+	// convergence test.
+	DefaultFunctionIterations = 100
+)
+
+// LBFGS is the limited-memory BFGS method of gonum.org/v1/gonum/optimize
+// (optimize.LBFGS with its default line search, optimize.Bisection, which
+// finds steps satisfying the strong Wolfe conditions). Minimize adapts the
+// float32 Objective to gonum's float64 Problem:
+//
+//   - gonum asks for the value and the gradient in separate calls, often at
+//     the same point; the objective is evaluated once per distinct point
+//     (after rounding to float32), and the gradient comes from that
+//     evaluation. Result.Evaluations counts objective calls, not gonum's
+//     Func and Grad calls.
+//   - Points are rounded to float32 when passed to the objective, and the
+//     value and gradient are widened to float64 for gonum; nothing else is
+//     converted. The path is exactly gonum's on the function
+//     x ↦ f(float32(x)).
+//   - Cancellation, evaluation limits and errors stop gonum through
+//     Problem.Status, checked after every evaluation.
+//
+// An iteration is one completed line search. Reaching Settings.Iterations is
+// a normal finish. Without averaging, Result.X is the point with the lowest
+// value, which is the last iterate unless the run stopped in a line search
+// that had found a lower value.
+//
+// Memory: gonum keeps 2·Store+4 float64 vectors of len(x0), about
+// 8·(2·Store+4)·n bytes (n = 786432 for a 512×512×3 image and Store 15:
+// about 200 MB).
+type LBFGS struct {
+	// Store is the number of (step, gradient change) pairs kept, ≥ 1. Zero
+	// means DefaultStore (15).
+	Store int
+
+	// GradientTolerance ends the run with GradientConverged when the largest
+	// absolute element of the gradient is below it (gonum's
+	// GradStopThreshold). Zero means DefaultGradientTolerance (1e-12); a
+	// negative value turns the test off.
+	GradientTolerance float64
+
+	// FunctionTolerance and FunctionIterations end the run with
+	// FunctionConverged when the best value has not decreased by more than
+	// FunctionTolerance·max(|f|, |f_best|) for FunctionIterations
+	// consecutive iterations (gonum's FunctionConverge with that Relative
+	// tolerance). FunctionTolerance must be ≥ 0; zero counts any decrease.
+	// FunctionIterations zero means DefaultFunctionIterations (100); a
+	// negative value turns the test off.
+	FunctionTolerance  float64
+	FunctionIterations int
+}
+
+func (*LBFGS) name() string { return "lbfgs" }
+
+func (l *LBFGS) check() error {
+	switch {
+	case l.Store < 0:
+		return fmt.Errorf("optim: lbfgs: store %d: must not be negative", l.Store)
+	case math.IsNaN(l.GradientTolerance):
+		return errors.New("optim: lbfgs: gradient tolerance is NaN")
+	case !(l.FunctionTolerance >= 0) || math.IsInf(l.FunctionTolerance, 0):
+		return fmt.Errorf("optim: lbfgs: function tolerance %v: must be non-negative and finite", l.FunctionTolerance)
+	}
+	return nil
+}
+
+// gonum returns the gonum method and settings equivalent to l, for a run of
+// at most maxIter iterations.
+func (l *LBFGS) gonum(maxIter int) (*optimize.LBFGS, *optimize.Settings) {
+	m := &optimize.LBFGS{Store: l.Store, GradStopThreshold: l.GradientTolerance}
+	if m.Store == 0 {
+		m.Store = DefaultStore
+	}
+	if m.GradStopThreshold == 0 {
+		m.GradStopThreshold = DefaultGradientTolerance
+	} else if m.GradStopThreshold < 0 {
+		m.GradStopThreshold = math.NaN() // gonum: NaN disables the test
+	}
+	var conv optimize.Converger = optimize.NeverTerminate{}
+	if l.FunctionIterations >= 0 {
+		it := l.FunctionIterations
+		if it == 0 {
+			it = DefaultFunctionIterations
+		}
+		conv = &optimize.FunctionConverge{Relative: l.FunctionTolerance, Iterations: it}
+	}
+	// gonum counts the starting point as a major iteration.
+	return m, &optimize.Settings{MajorIterations: maxIter + 1, Converger: conv}
+}
+
+func (l *LBFGS) minimize(r *runner) error {
+	n := len(r.best)
+	w := &lbfgsRun{
+		r:       r,
+		x32:     make([]float32, n),
+		scratch: make([]float32, n),
+	}
+	if r.progress != nil || r.avg != nil {
+		w.px = make([]float32, n)
+	}
+	x0 := make([]float64, n)
+	for i, v := range r.best {
+		x0[i] = float64(v)
+	}
+	method, settings := l.gonum(r.maxIter)
+	settings.Recorder = w
+	p := optimize.Problem{Func: w.fn, Grad: w.gradient, Status: w.status}
+
+	res, err := optimize.Minimize(p, x0, settings, method)
+
+	// gonum does not pass the major iteration that ends a run (by a limit or
+	// a convergence test) to the Recorder.
+	if w.err == nil && res != nil && res.MajorIterations-1 > r.iter {
+		w.err = w.iteration(&res.Location, res.MajorIterations-1)
+	}
+	switch {
+	case w.err != nil:
+		return w.err
+	case err != nil:
+		if errors.Is(err, optimize.ErrNoProgress) || errors.Is(err, optimize.ErrLinesearcherFailure) ||
+			errors.Is(err, optimize.ErrNonDescentDirection) {
+			r.status = Stalled
+			return nil
+		}
+		return r.stop(Failed, fmt.Errorf("optim: lbfgs: iteration %d: %w", w.major, err))
+	}
+	switch res.Status {
+	case optimize.IterationLimit:
+		r.status = IterationLimit
+	case optimize.FunctionEvaluationLimit:
+		r.status = EvaluationLimit
+	case optimize.GradientThreshold:
+		r.status = GradientConverged
+	case optimize.FunctionConvergence:
+		r.status = FunctionConverged
+	default:
+		return r.stop(Failed, fmt.Errorf("optim: lbfgs: iteration %d: unexpected gonum status %v", w.major, res.Status))
+	}
+	return nil
+}
+
+// lbfgsRun adapts the Objective to gonum. gonum calls fn and gradient on a
+// worker goroutine and status and Record on the caller's; its channels order
+// all these calls, so the fields need no locking.
+type lbfgsRun struct {
+	r *runner
+
+	x32     []float32 // the point of the cached evaluation
+	scratch []float32 // conversion buffer for the requested point
+	f       float64   // cached value at x32; the gradient is in r.grad
+	valid   bool      // whether the cache holds an evaluation
+
+	px    []float32 // float32 copy of the iterate for Progress and averaging
+	major int       // gonum's count of major iterations (including x0)
+	err   error     // first error; ends the run
+}
+
+// load makes sure the cache holds the evaluation at x, and reports whether
+// it does.
+func (w *lbfgsRun) load(x []float64) bool {
+	if w.err != nil {
+		return false
+	}
+	for i, v := range x {
+		w.scratch[i] = float32(v)
+	}
+	if w.valid && slices.Equal(w.scratch, w.x32) {
+		return true
+	}
+	w.valid = false
+	f, _, err := w.r.evaluate(w.scratch, w.major)
+	if err != nil {
+		w.err = err
+		return false
+	}
+	w.x32, w.scratch = w.scratch, w.x32
+	w.f, w.valid = f, true
+	if w.r.better(f) {
+		copy(w.r.best, w.x32)
+		w.r.bestF = f
+	}
+	return true
+}
+
+func (w *lbfgsRun) fn(x []float64) float64 {
+	if !w.load(x) {
+		return math.NaN() // never used: status stops the run first
+	}
+	return w.f
+}
+
+func (w *lbfgsRun) gradient(grad, x []float64) {
+	if !w.load(x) {
+		for i := range grad {
+			grad[i] = math.NaN()
+		}
+		return
+	}
+	for i, v := range w.r.grad {
+		grad[i] = float64(v)
+	}
+}
+
+// status is gonum's Problem.Status, called after every evaluation.
+func (w *lbfgsRun) status() (optimize.Status, error) {
+	if w.err != nil {
+		return optimize.Failure, w.err
+	}
+	r := w.r
+	if err := r.ctx.Err(); err != nil {
+		w.err = r.stop(Canceled, fmt.Errorf("optim: lbfgs: %s: %w", where(w.major), err))
+		return optimize.Failure, w.err
+	}
+	if r.maxEvals > 0 && r.evals >= r.maxEvals {
+		return optimize.FunctionEvaluationLimit, nil
+	}
+	return optimize.NotTerminated, nil
+}
+
+// Init implements optimize.Recorder.
+func (w *lbfgsRun) Init() error { return nil }
+
+// Record implements optimize.Recorder: it handles the major iterations.
+func (w *lbfgsRun) Record(loc *optimize.Location, op optimize.Operation, stats *optimize.Stats) error {
+	if op != optimize.MajorIteration {
+		return nil
+	}
+	w.major = stats.MajorIterations
+	if w.major <= 1 {
+		return nil // the starting point
+	}
+	if err := w.iteration(loc, w.major-1); err != nil {
+		w.err = err
+		return err
+	}
+	return nil
+}
+
+// iteration records completed iteration k at loc.
+func (w *lbfgsRun) iteration(loc *optimize.Location, k int) error {
+	r := w.r
+	w.major = k + 1
+	r.iter = k
+	if w.px == nil {
+		return nil
+	}
+	for i, v := range loc.X {
+		w.px[i] = float32(v)
+	}
+	if r.avg != nil {
+		r.avg.update(w.px)
+	}
+	return r.report(Progress{
+		Iteration:   k,
+		Value:       loc.F,
+		GradNorm:    floats.Norm(loc.Gradient, 2),
+		Evaluations: r.evals,
+		X:           w.px,
+	})
+}
