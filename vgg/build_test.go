@@ -1,0 +1,293 @@
+package vgg
+
+import (
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	tf "github.com/wamuir/graft/tensorflow"
+	"github.com/wamuir/graft/tensorflow/op"
+)
+
+// TestBuildMatchesGoldens runs the tiny fixture networks on the fixed inputs of
+// goldens.json and compares every layer with the independent numpy forward pass
+// (both architectures, avg and max pooling, odd 9×11 and even 8×12 inputs).
+func TestBuildMatchesGoldens(t *testing.T) {
+	g := loadGoldens(t)
+	require.NotEmpty(t, g.Activations)
+	models := map[string]*Model{}
+	for _, arch := range []string{"VGG16", "VGG19"} {
+		m, err := New(goldenConvs(t, arch), meanRGB)
+		require.NoError(t, err)
+		require.Equal(t, arch, m.Arch().String())
+		models[arch] = m
+	}
+	seen := map[string]bool{}
+	for _, a := range g.Activations {
+		name := fmt.Sprintf("%s/%s/%v", a.Arch, a.Pooling, a.Input.Shape)
+		seen[name] = true
+		t.Run(name, func(t *testing.T) {
+			m := models[a.Arch]
+			pooling, err := ParsePooling(a.Pooling)
+			require.NoError(t, err)
+			shape := make([]int64, len(a.Input.Shape))
+			for i, d := range a.Input.Shape {
+				shape[i] = int64(d)
+			}
+			got, shapes := runNet(t, m, pooling, shape, a.Input.floats(t), nil)
+			require.Len(t, a.Layers, len(m.LayerNames()), "goldens cover every layer")
+			for _, layer := range m.LayerNames() {
+				want, ok := a.Layers[layer]
+				require.True(t, ok, "golden for %s", layer)
+				wantShape := make([]int64, len(want.Shape))
+				for i, d := range want.Shape {
+					wantShape[i] = int64(d)
+				}
+				require.Equal(t, wantShape, shapes[layer], layer)
+				requireClose(t, want.floats(t), got[layer], layer)
+
+				h, w, c, err := m.LayerShape(layer, a.Input.Shape[1], a.Input.Shape[2])
+				require.NoError(t, err)
+				assert.Equal(t, []int{1, h, w, c}, want.Shape, "LayerShape(%s)", layer)
+			}
+		})
+	}
+	for _, arch := range []string{"VGG16", "VGG19"} {
+		for _, p := range []string{"avg", "max"} {
+			for _, s := range [][]int{{1, 9, 11, 3}, {1, 8, 12, 3}} {
+				assert.True(t, seen[fmt.Sprintf("%s/%s/%v", arch, p, s)], "goldens lack %s %s %v", arch, p, s)
+			}
+		}
+	}
+}
+
+// TestBuildFullWidthShapes builds the full-width VGG19 (random weights, no file)
+// on a 480×640 input and checks the static shapes of every layer against the
+// tutorial's (conv4_1 1×60×80×512, pool5 1×15×20×512) and LayerShape. The graph
+// is not run.
+func TestBuildFullWidthShapes(t *testing.T) {
+	m, err := New(synthConvs(VGG19, fullWidths, 1), meanRGB)
+	require.NoError(t, err)
+	s := op.NewScope()
+	in := op.Placeholder(s, tf.Float, op.PlaceholderShape(tf.MakeShape(1, 480, 640, 3)))
+	net, err := m.Build(s, in, BuildOptions{})
+	require.NoError(t, err)
+	require.Equal(t, VGG19.LayerNames(), net.Names())
+
+	want := map[string][]int64{
+		"conv1_1": {1, 480, 640, 64}, "relu1_2": {1, 480, 640, 64}, "pool1": {1, 240, 320, 64},
+		"conv2_1": {1, 240, 320, 128}, "pool2": {1, 120, 160, 128},
+		"conv3_1": {1, 120, 160, 256}, "relu3_4": {1, 120, 160, 256}, "pool3": {1, 60, 80, 256},
+		"conv4_1": {1, 60, 80, 512}, "conv4_2": {1, 60, 80, 512}, "pool4": {1, 30, 40, 512},
+		"relu5_1": {1, 30, 40, 512}, "pool5": {1, 15, 20, 512},
+	}
+	for name, shape := range want {
+		out, err := net.Layer(name)
+		require.NoError(t, err)
+		got, err := out.Shape().ToSlice()
+		require.NoError(t, err)
+		assert.Equal(t, shape, got, name)
+	}
+	for name, out := range net.Layers() {
+		got, err := out.Shape().ToSlice()
+		require.NoError(t, err)
+		h, w, c, err := m.LayerShape(name, 480, 640)
+		require.NoError(t, err)
+		assert.Equal(t, []int64{1, int64(h), int64(w), int64(c)}, got, name)
+	}
+
+	graph, err := s.Finalize()
+	require.NoError(t, err)
+	size, err := graph.WriteTo(io.Discard)
+	require.NoError(t, err)
+	var weights int
+	for _, c := range m.convs {
+		weights += 4 * (len(c.Kernel) + len(c.Bias))
+	}
+	t.Logf("full-width VGG19 GraphDef: %d bytes, conv weights %d bytes", size, weights)
+	// The weights are variables fed by Init: the GraphDef holds none of them.
+	assert.Less(t, size, int64(64<<10))
+}
+
+// TestBuildOnlyUpToDeepest checks that Build adds no op beyond the deepest layer
+// asked for, and that Net.Layer reports the layers it did not build.
+func TestBuildOnlyUpToDeepest(t *testing.T) {
+	m, err := New(synthConvs(VGG16, [5]int{2, 2, 2, 2, 2}, 2), meanRGB)
+	require.NoError(t, err)
+	s := op.NewScope()
+	in := op.Placeholder(s, tf.Float, op.PlaceholderShape(tf.MakeShape(1, 16, 16, 3)))
+	net, err := m.Build(s, in, BuildOptions{Layers: []string{"relu1_1", "conv2_2", "pool1"}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"conv1_1", "relu1_1", "conv1_2", "relu1_2", "pool1", "conv2_1", "relu2_1", "conv2_2"}, net.Names())
+	assert.Len(t, net.Layers(), 8)
+
+	_, err = net.Layer("relu2_2")
+	require.ErrorIs(t, err, ErrUnknownLayer)
+	assert.EqualError(t, err, `vgg: layer "relu2_2": unknown layer: not built, the net stops at "conv2_2" (list it in BuildOptions.Layers)`)
+	_, err = net.Layer("conv3_4") // VGG19 only
+	require.ErrorIs(t, err, ErrUnknownLayer)
+	assert.EqualError(t, err, `vgg: unknown layer "conv3_4" in VGG16 (its layers are conv1_1, relu1_1, … pool5)`)
+
+	graph, err := s.Finalize()
+	require.NoError(t, err)
+	for _, o := range graph.Operations() {
+		assert.NotContains(t, o.Name(), "relu2_2")
+		assert.NotContains(t, o.Name(), "conv3")
+		assert.NotContains(t, o.Name(), "pool2")
+	}
+	assert.NotNil(t, graph.Operation("conv2_2/BiasAdd"))
+	assert.NotNil(t, graph.Operation("conv1_1/kernel/VarHandleOp"))
+	assert.NotNil(t, graph.Operation("pool1/AvgPool"))
+}
+
+func TestBuildErrors(t *testing.T) {
+	m, err := New(synthConvs(VGG16, [5]int{2, 2, 2, 2, 2}, 3), meanRGB)
+	require.NoError(t, err)
+	tests := []struct {
+		name    string
+		input   func(s *op.Scope) tf.Output
+		opts    BuildOptions
+		want    string
+		wantErr error
+	}{
+		{
+			name:  "float64 input",
+			input: func(s *op.Scope) tf.Output { return op.Placeholder(s, tf.Double) },
+			want:  "vgg: build: input type float64, want float32",
+		},
+		{
+			name: "rank 3 input",
+			input: func(s *op.Scope) tf.Output {
+				return op.Placeholder(s, tf.Float, op.PlaceholderShape(tf.MakeShape(8, 8, 3)))
+			},
+			want: "vgg: build: input shape [8, 8, 3], want NHWC (4 dimensions)",
+		},
+		{
+			name: "grey input",
+			input: func(s *op.Scope) tf.Output {
+				return op.Placeholder(s, tf.Float, op.PlaceholderShape(tf.MakeShape(1, 8, 8, 1)))
+			},
+			want: "vgg: build: input shape [1, 8, 8, 1], want 3 channels (RGB)",
+		},
+		{
+			name:  "zero input",
+			input: func(s *op.Scope) tf.Output { return tf.Output{} },
+			want:  "vgg: build: input is the zero tf.Output",
+		},
+		{
+			name:    "unknown layer",
+			input:   func(s *op.Scope) tf.Output { return op.Placeholder(s, tf.Float) },
+			opts:    BuildOptions{Layers: []string{"relu1_1", "conv5_4"}},
+			want:    `vgg: build: unknown layer "conv5_4" in VGG16 (its layers are conv1_1, relu1_1, … pool5)`,
+			wantErr: ErrUnknownLayer,
+		},
+		{
+			name:  "unknown pooling",
+			input: func(s *op.Scope) tf.Output { return op.Placeholder(s, tf.Float) },
+			opts:  BuildOptions{Pooling: 7},
+			want:  "vgg: build: unknown pooling Pooling(7)",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := op.NewScope()
+			net, err := m.Build(s, tt.input(s), tt.opts)
+			require.Error(t, err)
+			assert.Nil(t, net)
+			assert.EqualError(t, err, tt.want)
+			if tt.wantErr != nil {
+				assert.ErrorIs(t, err, tt.wantErr)
+			}
+		})
+	}
+
+	t.Run("nil scope", func(t *testing.T) {
+		_, err := m.Build(nil, tf.Output{}, BuildOptions{})
+		assert.EqualError(t, err, "vgg: build: nil scope")
+	})
+	t.Run("failed scope", func(t *testing.T) {
+		s := op.NewScope()
+		in := op.Placeholder(s, tf.Float)
+		op.Placeholder(s, tf.Float) // duplicate name: the scope's sticky error is set
+		_, err := m.Build(s, in, BuildOptions{})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "vgg: build: scope already failed: ")
+	})
+}
+
+// TestBuildTwiceOnOneScope builds two nets (e.g. content and style branches)
+// into one graph and runs both.
+func TestBuildTwiceOnOneScope(t *testing.T) {
+	m, err := New(goldenConvs(t, "VGG16"), meanRGB)
+	require.NoError(t, err)
+	s := op.NewScope()
+	a := op.Placeholder(s.SubScope("in_a"), tf.Float, op.PlaceholderShape(tf.MakeShape(1, 8, 12, 3)))
+	b := op.Placeholder(s.SubScope("in_b"), tf.Float, op.PlaceholderShape(tf.MakeShape(1, 9, 11, 3)))
+	na, err := m.Build(s.SubScope("a"), a, BuildOptions{Layers: []string{"relu2_1"}})
+	require.NoError(t, err)
+	nb, err := m.Build(s, b, BuildOptions{Pooling: MaxPool})
+	require.NoError(t, err)
+	oa, err := na.Layer("relu2_1")
+	require.NoError(t, err)
+	ob, err := nb.Layer("pool5")
+	require.NoError(t, err)
+	graph, err := s.Finalize()
+	require.NoError(t, err)
+	assert.NotNil(t, graph.Operation("a/conv1_1/Conv2D"))
+	assert.NotNil(t, graph.Operation("pool5/MaxPool"))
+
+	sess, err := tf.NewSession(graph, nil)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, sess.Close()) }()
+	require.NoError(t, na.Init(sess))
+	require.NoError(t, nb.Init(sess))
+	ta, err := tf.NewTensor(make([]float32, 8*12*3))
+	require.NoError(t, err)
+	require.NoError(t, ta.Reshape([]int64{1, 8, 12, 3}))
+	tb, err := tf.NewTensor(make([]float32, 9*11*3))
+	require.NoError(t, err)
+	require.NoError(t, tb.Reshape([]int64{1, 9, 11, 3}))
+	res, err := sess.Run(map[tf.Output]*tf.Tensor{a: ta, b: tb}, []tf.Output{oa, ob}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, []int64{1, 4, 6, 6}, res[0].Shape())
+	assert.Equal(t, []int64{1, 1, 1, 12}, res[1].Shape())
+}
+
+// TestInit checks that a session must load the weights with Init, that Init
+// works in several sessions of one graph and may be repeated, and that the
+// values do not depend on which session ran.
+func TestInit(t *testing.T) {
+	m, err := New(goldenConvs(t, "VGG19"), meanRGB)
+	require.NoError(t, err)
+	s := op.NewScope()
+	in := op.Placeholder(s, tf.Float, op.PlaceholderShape(tf.MakeShape(1, 8, 12, 3)))
+	net, err := m.Build(s, in, BuildOptions{Layers: []string{"relu2_1"}})
+	require.NoError(t, err)
+	out, err := net.Layer("relu2_1")
+	require.NoError(t, err)
+	graph, err := s.Finalize()
+	require.NoError(t, err)
+	x, err := tf.NewTensor(make([]float32, 8*12*3))
+	require.NoError(t, err)
+	require.NoError(t, x.Reshape([]int64{1, 8, 12, 3}))
+
+	var results [][]float32
+	for i := range 2 {
+		sess, err := tf.NewSession(graph, nil)
+		require.NoError(t, err)
+		if i == 0 {
+			_, err = sess.Run(map[tf.Output]*tf.Tensor{in: x}, []tf.Output{out}, nil)
+			require.Error(t, err, "running before Init fails")
+		}
+		require.NoError(t, net.Init(sess))
+		require.NoError(t, net.Init(sess), "Init may be repeated")
+		res, err := sess.Run(map[tf.Output]*tf.Tensor{in: x}, []tf.Output{out}, nil)
+		require.NoError(t, err)
+		results = append(results, flatten(t, res[0]))
+		require.NoError(t, sess.Close())
+	}
+	assert.Equal(t, results[0], results[1])
+	assert.EqualError(t, net.Init(nil), "vgg: init: nil session")
+}
