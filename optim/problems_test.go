@@ -131,20 +131,14 @@ func ones(n int) []float64 {
 }
 
 func rosenbrockProblem(n int) problem {
+	// The classic start (−1.2, 1, −1.2, 1, …). In 100-D it leads to the
+	// global minimum, not to the local one near x₀ = −1 that the chained
+	// function has for n ≥ 4.
 	x0 := make([]float32, n)
 	for i := range x0 {
-		// The classic start (−1.2, 1) in 2-D; in more dimensions a start
-		// in the basin of the global minimum (the chained function has a
-		// second local minimum near x₀ = −1 for n ≥ 4).
 		x0[i] = 1
 		if i%2 == 0 {
 			x0[i] = -1.2
-		}
-	}
-	if n > 2 {
-		rnd := rand.New(rand.NewPCG(uint64(n), 2))
-		for i := range x0 {
-			x0[i] = float32(0.5 + rnd.Float64())
 		}
 	}
 	return problem{
@@ -166,7 +160,6 @@ func quadraticProblem(n int, cond float64) problem {
 		f32:  func(x, g []float32) float64 { return quadEval(q, x, g) },
 	}
 }
-
 
 // TestProblemGradients checks the test problems' gradients against central
 // finite differences.
