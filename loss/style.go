@@ -1,0 +1,238 @@
+package loss
+
+import (
+	"fmt"
+
+	tf "github.com/wamuir/graft/tensorflow"
+	"github.com/wamuir/graft/tensorflow/op"
+)
+
+// minMaskArea is the floor under Σm², the masked area a masked Gram is divided
+// by, so that a mask that is zero over a whole layer gives a zero Gram (and a
+// constant loss with a zero gradient) instead of 0/0.
+const minMaskArea = 1e-12
+
+// StyleLayer adds one layer's style loss to the graph of s and returns it as a
+// scalar.
+//
+// features are the generated image's activations, a float32 or float64
+// [1, H, W, N] tensor with a known static shape; target is the style image's
+// MEAN Gram Ĝ_s = G_s / M_s at that layer, an [N, N] tensor of the same type
+// made once by StyleTarget and held by the caller. With Ĝ_x = FᵀF / M the
+// loss is
+//
+//	GramTutorial: Σ(Ĝ_x − Ĝ_s)² / (4·N²)
+//	GramMean:     Σ(Ĝ_x − Ĝ_s)² / N²
+//
+// The tutorial form equals Gatys et al.'s Σ(G_x − G_s)² / (4·N²·M²) whenever
+// the style image has the generated image's size; holding mean Grams lets the
+// style image keep its own size and aspect ratio (see doc.go).
+//
+// Bad arguments are errors matching ErrShape, ErrDType or ErrInvalid, and no
+// op is added then. Not safe for concurrent use on one scope.
+func StyleLayer(s *op.Scope, features, target tf.Output, norm GramNorm) (tf.Output, error) {
+	return styleLayer("style layer", s, features, target, tf.Output{}, norm)
+}
+
+// MaskedStyleLayer is StyleLayer restricted to a region of the generated
+// image: mask is a float32 or float64 [H_img, W_img] map with values in
+// [0, 1] at the generated image's resolution (its values are not checked). It
+// is resampled to the layer's H × W by area averaging (TensorFlow's ResizeArea
+// rule, the block mean on integer factors; see doc.go), giving m, and the
+// generated features are weighted by it before the Gram, normalized by the
+// masked area Σm² instead of M:
+//
+//	Ĝ_x = (m⊙F)ᵀ(m⊙F) / Σ_p m_p²
+//
+// so the masked Gram is the mean Gram of the region (a mask of ones gives
+// StyleLayer's value exactly) and shrinking the region does not shrink the
+// loss. The style target is the whole style image's mean Gram, unmasked.
+func MaskedStyleLayer(s *op.Scope, features, target, mask tf.Output, norm GramNorm) (tf.Output, error) {
+	const fn = "masked style layer"
+	if mask.Op == nil {
+		return tf.Output{}, fmt.Errorf("loss: %s: mask: %w: the zero tf.Output", fn, ErrShape)
+	}
+	return styleLayer(fn, s, features, target, mask, norm)
+}
+
+// styleCheck holds the checked sizes of one style layer.
+type styleCheck struct {
+	d      dims
+	mh, mw int64 // mask sizes; 0 when unmasked
+}
+
+func checkStyleLayer(fn string, x, target, mask tf.Output, norm GramNorm) (styleCheck, error) {
+	var c styleCheck
+	if !norm.valid() {
+		return c, fmt.Errorf("loss: %s: %w: unknown %v", fn, ErrInvalid, norm)
+	}
+	d, err := checkFeatures(fn, "features", x)
+	if err != nil {
+		return c, err
+	}
+	c.d = d
+	if target.Op == nil {
+		return c, fmt.Errorf("loss: %s: target: %w: the zero tf.Output", fn, ErrShape)
+	}
+	if err := sameType(fn, "target", x, target); err != nil {
+		return c, err
+	}
+	if sh := target.Shape(); sh.NumDimensions() != 2 || sh.Size(0) != d.n || sh.Size(1) != d.n {
+		return c, fmt.Errorf("loss: %s: target: %w: %v, want the [%d %d] mean Gram of the style image's features",
+			fn, ErrShape, sh, d.n, d.n)
+	}
+	if mask.Op != nil {
+		if c.mh, c.mw, err = checkMask(fn, mask); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+func styleLayer(fn string, s *op.Scope, x, target, mask tf.Output, norm GramNorm) (tf.Output, error) {
+	c, err := checkStyleLayer(fn, x, target, mask, norm)
+	if err != nil {
+		return tf.Output{}, err
+	}
+	if s, err = start(fn, s, "style_layer"); err != nil {
+		return tf.Output{}, err
+	}
+	b := builder{s: s, dt: x.DataType()}
+	return finish(fn, s, b.styleLayer(x, target, mask, norm, c))
+}
+
+func (b builder) styleLayer(x, target, mask tf.Output, norm GramNorm, c styleCheck) tf.Output {
+	d := c.d
+	var g tf.Output
+	if mask.Op == nil {
+		g = b.scale(b.gram(x, d), 1/float64(d.area()))
+	} else {
+		m := b.reshape(b.resizeMask(mask, c.mh, c.mw, d.h, d.w), d.area(), 1)
+		f := op.Mul(b.f(), b.reshape(x, d.area(), d.n), m)
+		g = op.MatMul(b.f(), f, f, op.MatMulTransposeA(true))
+		area := op.Maximum(b.f(), b.sum(op.Square(b.f(), m), 2), b.scalar(minMaskArea))
+		g = op.RealDiv(b.f(), g, area)
+	}
+	diff := op.Sub(b.f(), g, target)
+	k := 1 / (float64(d.n) * float64(d.n))
+	if norm == GramTutorial {
+		k /= 4
+	}
+	return b.scale(b.sum(op.Square(b.f(), diff), 2), k)
+}
+
+// StyleImage is one style image's part of a Style loss.
+type StyleImage struct {
+	// Targets holds the image's mean Gram at each style layer (StyleTarget of
+	// its features), in the order of StyleSpec.Features: Targets[l] is
+	// [N_l, N_l].
+	Targets []tf.Output
+
+	// Weight is the image's blend weight, ≥ 0. The weights of a spec's images
+	// are normalized to sum 1; if they are all 0 (the zero value) the images
+	// are blended equally.
+	Weight float64
+
+	// Mask, when its Op is not nil, restricts the image's style to a region of
+	// the generated image, as in MaskedStyleLayer: a [H_img, W_img] map in
+	// [0, 1] at the generated image's resolution, resampled to every layer.
+	// The zero tf.Output (the default) means no mask.
+	Mask tf.Output
+}
+
+// StyleSpec describes a style loss over several layers and style images.
+type StyleSpec struct {
+	// Features holds the generated image's activations at each style layer,
+	// [1, H_l, W_l, N_l] each, with known static shapes. At least one.
+	Features []tf.Output
+
+	// LayerWeights weighs the layers, one weight ≥ 0 per feature tensor; they
+	// are normalized to sum 1 and must not all be 0. nil means equal weights.
+	LayerWeights []float64
+
+	// Images are the style images, at least one, each with one target per
+	// layer.
+	Images []StyleImage
+
+	// Norm is the per-layer normalization. Default GramTutorial.
+	Norm GramNorm
+}
+
+// Style adds the style loss of spec to the graph of s and returns it as a
+// scalar, scaled exactly as neural-style-tf's sum_style_losses and
+// sum_masked_style_losses: with layer weights w_l normalized to sum 1 over the
+// L layers and blend weights b_i normalized to sum 1 over the I images,
+//
+//	E_style = (1/I) · Σ_i b_i · (1/L) · Σ_l w_l · E_il
+//
+// where E_il is StyleLayer (or MaskedStyleLayer with the image's mask) of
+// layer l against image i's target. neural-style-tf divides by L and by I on
+// top of normalizing the weights, so the effective weight of a layer is
+// w_l/L (0.04 each for its five default layers); Style keeps that, so that
+// neural-style-tf's default style weight 1e4 means the same here. Terms whose
+// weight is 0 are not built.
+//
+// Everything is checked before any op is added; bad arguments are errors
+// matching ErrShape, ErrDType, ErrWeights or ErrInvalid that name the image
+// and layer. Not safe for concurrent use on one scope.
+func Style(s *op.Scope, spec StyleSpec) (tf.Output, error) {
+	const fn = "style"
+	L, I := len(spec.Features), len(spec.Images)
+	if L == 0 {
+		return tf.Output{}, fmt.Errorf("loss: %s: %w: no style layers", fn, ErrInvalid)
+	}
+	if I == 0 {
+		return tf.Output{}, fmt.Errorf("loss: %s: %w: no style images", fn, ErrInvalid)
+	}
+	lw, err := normalizeWeights(fn, "layer weights", spec.LayerWeights, L, false)
+	if err != nil {
+		return tf.Output{}, err
+	}
+	iw := make([]float64, I)
+	for i, im := range spec.Images {
+		iw[i] = im.Weight
+	}
+	if iw, err = normalizeWeights(fn, "image weights", iw, I, true); err != nil {
+		return tf.Output{}, err
+	}
+	checks := make([][]styleCheck, I)
+	for i, im := range spec.Images {
+		if len(im.Targets) != L {
+			return tf.Output{}, fmt.Errorf("loss: %s: image %d: %w: %d targets for %d layers", fn, i, ErrInvalid, len(im.Targets), L)
+		}
+		checks[i] = make([]styleCheck, L)
+		for l, x := range spec.Features {
+			lfn := fmt.Sprintf("%s: image %d, layer %d", fn, i, l)
+			if checks[i][l], err = checkStyleLayer(lfn, x, im.Targets[l], im.Mask, spec.Norm); err != nil {
+				return tf.Output{}, err
+			}
+			if err := sameType(lfn, "features", spec.Features[0], x); err != nil {
+				return tf.Output{}, err
+			}
+		}
+	}
+	if s, err = start(fn, s, "style"); err != nil {
+		return tf.Output{}, err
+	}
+	b := builder{s: s, dt: spec.Features[0].DataType()}
+	var terms []tf.Output
+	for i, im := range spec.Images {
+		for l, x := range spec.Features {
+			c := iw[i] * lw[l] / float64(L) / float64(I)
+			if c == 0 {
+				continue
+			}
+			e := b.styleLayer(x, im.Targets[l], im.Mask, spec.Norm, checks[i][l])
+			terms = append(terms, b.scale(e, c))
+		}
+	}
+	return finish(fn, s, b.add(terms))
+}
+
+// add returns the sum of one or more scalars.
+func (b builder) add(terms []tf.Output) tf.Output {
+	if len(terms) == 1 {
+		return terms[0]
+	}
+	return op.AddN(b.f(), terms)
+}
