@@ -12,9 +12,10 @@
 //	res, err := optim.Minimize(ctx, obj, x0, optim.Settings{Iterations: 500},
 //		&optim.Adam{LearningRate: 0.02})
 //
-// Adam reproduces TensorFlow's Adam update bit for bit in float32 arithmetic
-// (see Adam). LBFGS is gonum's L-BFGS, adapted to a float32 objective that
-// computes value and gradient together (see LBFGS).
+// Adam performs TensorFlow's Adam update operation for operation in float32
+// arithmetic, so that TensorFlow trajectories are reproduced (see Adam).
+// LBFGS is gonum's L-BFGS, adapted to a float32 objective that computes
+// value and gradient together; it takes exactly gonum's path (see LBFGS).
 //
 // # Runs, results and errors
 //

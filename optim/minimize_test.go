@@ -221,29 +221,33 @@ var errStop = errors.New("enough")
 // with the best point so far and the error wrapped.
 func TestProgressStops(t *testing.T) {
 	for _, m := range methods() {
-		t.Run(methodName(m), func(t *testing.T) {
-			p := rosenbrockProblem(2)
-			s := &spy{p: p}
-			var evalsAtStop int
-			settings := optim.Settings{Iterations: 100, Progress: func(pr optim.Progress) error {
-				if pr.Iteration == 3 {
-					evalsAtStop = s.calls
-					return errStop
-				}
-				return nil
-			}}
-			res, err := optim.Minimize(context.Background(), s, p.x0, settings, m)
-			require.ErrorIs(t, err, errStop)
-			assert.Contains(t, err.Error(), "iteration 3")
-			require.NotNil(t, res)
-			assert.Equal(t, optim.Stopped, res.Status)
-			assert.Equal(t, 3, res.Iterations)
-			assert.Equal(t, evalsAtStop, s.calls, "no evaluation after the stop")
-			assert.Equal(t, s.calls, res.Evaluations)
-			bx, bf := s.best()
-			assert.Equal(t, bx, res.X)
-			assert.Equal(t, bf, res.Value)
-		})
+		// With 3 iterations, L-BFGS reports the last one after gonum has
+		// finished: the stop must work there too.
+		for _, iters := range []int{100, 3} {
+			t.Run(methodName(m)+"/"+strconv.Itoa(iters), func(t *testing.T) {
+				p := rosenbrockProblem(2)
+				s := &spy{p: p}
+				var evalsAtStop int
+				settings := optim.Settings{Iterations: iters, Progress: func(pr optim.Progress) error {
+					if pr.Iteration == 3 {
+						evalsAtStop = s.calls
+						return errStop
+					}
+					return nil
+				}}
+				res, err := optim.Minimize(context.Background(), s, p.x0, settings, m)
+				require.ErrorIs(t, err, errStop)
+				assert.Contains(t, err.Error(), "iteration 3")
+				require.NotNil(t, res)
+				assert.Equal(t, optim.Stopped, res.Status)
+				assert.Equal(t, 3, res.Iterations)
+				assert.Equal(t, evalsAtStop, s.calls, "no evaluation after the stop")
+				assert.Equal(t, s.calls, res.Evaluations)
+				bx, bf := s.best()
+				assert.Equal(t, bx, res.X)
+				assert.Equal(t, bf, res.Value)
+			})
+		}
 	}
 }
 

@@ -1,0 +1,100 @@
+package optim_test
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/neuralstyle/neuralstyle/optim"
+)
+
+// benchSize is the number of parameters of a 512×512 RGB image.
+const benchSize = 512 * 512 * 3
+
+// timedDiagonal is the cheap objective f(x) = ½·Σ dᵢ·(xᵢ − ½)², with dᵢ
+// spread over [1, 1e4] so that L-BFGS keeps iterating. It measures the time
+// spent in it, so that a benchmark can subtract it.
+type timedDiagonal struct {
+	d       []float32
+	elapsed time.Duration
+}
+
+func newTimedDiagonal(n int) *timedDiagonal {
+	d := make([]float32, n)
+	for i := range d {
+		d[i] = float32(math.Pow(1e4, float64(i%1000)/999))
+	}
+	return &timedDiagonal{d: d}
+}
+
+func (o *timedDiagonal) Evaluate(_ context.Context, x, grad []float32) (float64, error) {
+	start := time.Now()
+	var f float64
+	for i, xi := range x {
+		e := xi - 0.5
+		g := o.d[i] * e
+		grad[i] = g
+		f += float64(g * e)
+	}
+	o.elapsed += time.Since(start)
+	return f / 2, nil
+}
+
+// benchmarkIterations runs one Minimize of b.N iterations on a 512×512×3
+// problem and reports the time per iteration, in total and without the
+// objective's own time (the optimizer's overhead), and the evaluations per
+// iteration. allocs/op counts the run's setup spread over b.N iterations;
+// the iterations themselves allocate nothing (see the allocation tests).
+func benchmarkIterations(b *testing.B, m optim.Method, s optim.Settings) {
+	obj := newTimedDiagonal(benchSize)
+	x0 := make([]float32, benchSize)
+	s.Iterations = b.N
+	b.ReportAllocs()
+	b.ResetTimer()
+	res, err := optim.Minimize(context.Background(), obj, x0, s, m)
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if res.Iterations == 0 {
+		b.Fatalf("no iteration: %v", res.Status)
+	}
+	it := float64(res.Iterations)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/it, "ns/iter")
+	b.ReportMetric(float64((b.Elapsed()-obj.elapsed).Nanoseconds())/it, "overhead-ns/iter")
+	b.ReportMetric(float64(res.Evaluations)/it, "evals/iter")
+}
+
+func BenchmarkAdam(b *testing.B) {
+	benchmarkIterations(b, &optim.Adam{LearningRate: 0.01}, optim.Settings{})
+}
+
+func BenchmarkAdamProgressAveraging(b *testing.B) {
+	benchmarkIterations(b, &optim.Adam{LearningRate: 0.01}, optim.Settings{
+		Progress: func(optim.Progress) error { return nil },
+		Average:  &optim.Averaging{},
+	})
+}
+
+func BenchmarkLBFGS(b *testing.B) {
+	benchmarkIterations(b, &optim.LBFGS{}, optim.Settings{})
+}
+
+func BenchmarkLBFGSStore5(b *testing.B) {
+	benchmarkIterations(b, &optim.LBFGS{Store: 5}, optim.Settings{})
+}
+
+// BenchmarkObjective is the cost of one evaluation of the trivial objective,
+// for comparison.
+func BenchmarkObjective(b *testing.B) {
+	obj := newTimedDiagonal(benchSize)
+	x := make([]float32, benchSize)
+	grad := make([]float32, benchSize)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := obj.Evaluate(context.Background(), x, grad); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
