@@ -315,7 +315,6 @@ var errBoom = errors.New("boom")
 // gradients: the run stops at that evaluation, names the iteration, and
 // returns the best finite point.
 func TestObjectiveFailures(t *testing.T) {
-	const k = 4
 	for _, m := range methods() {
 		for _, tc := range []struct {
 			name string
@@ -335,39 +334,53 @@ func TestObjectiveFailures(t *testing.T) {
 				return f, nil
 			}, optim.ErrNonFinite},
 		} {
-			t.Run(methodName(m)+"/"+tc.name, func(t *testing.T) {
-				p := rosenbrockProblem(2)
-				var lastIteration int // the last one Progress saw
-				s := &spy{p: p}
-				s.hook = func(_ context.Context, call int, f float64, grad []float32) (float64, error) {
-					if call != k {
-						return f, nil
+			// k = 1 fails at the starting point, before gonum's first
+			// major iteration.
+			for _, k := range []int{1, 4} {
+				t.Run(methodName(m)+"/"+tc.name+"/"+strconv.Itoa(k), func(t *testing.T) {
+					p := rosenbrockProblem(2)
+					var lastIteration int // the last one Progress saw
+					s := &spy{p: p}
+					s.hook = func(_ context.Context, call int, f float64, grad []float32) (float64, error) {
+						if call != k {
+							return f, nil
+						}
+						return tc.hook(f, grad)
 					}
-					return tc.hook(f, grad)
-				}
-				settings := optim.Settings{Iterations: 100, Progress: func(pr optim.Progress) error {
-					lastIteration = pr.Iteration
-					return nil
-				}}
-				res, err := optim.Minimize(context.Background(), s, p.x0, settings, m)
-				require.ErrorIs(t, err, tc.want)
-				require.NotNil(t, res)
-				// Evaluation k > 1 belongs to the iteration after the last
-				// completed one.
-				assert.Contains(t, err.Error(), "iteration "+strconv.Itoa(lastIteration+1)+":")
-				assert.Equal(t, optim.Failed, res.Status)
-				assert.Equal(t, k, s.calls)
-				assert.Equal(t, k, res.Evaluations)
-				bx, bf := s.best()
-				if tc.name != "error" {
-					// The spy recorded the non-finite call last.
-					s.xs, s.fs = s.xs[:k-1], s.fs[:k-1]
-					bx, bf = s.best()
-				}
-				assert.Equal(t, bx, res.X)
-				assert.Equal(t, bf, res.Value)
-				assert.False(t, math.IsNaN(res.Value) || math.IsInf(res.Value, 0))
-			})
+					settings := optim.Settings{Iterations: 100, Progress: func(pr optim.Progress) error {
+						lastIteration = pr.Iteration
+						return nil
+					}}
+					res, err := optim.Minimize(context.Background(), s, p.x0, settings, m)
+					require.ErrorIs(t, err, tc.want)
+					require.NotNil(t, res)
+					// Evaluation k > 1 belongs to the iteration after the last
+					// completed one; evaluation 1 to iteration 0.
+					want := lastIteration + 1
+					if k == 1 {
+						want = 0
+					}
+					assert.Contains(t, err.Error(), "iteration "+strconv.Itoa(want)+":")
+					assert.Equal(t, optim.Failed, res.Status)
+					assert.Equal(t, k, s.calls)
+					assert.Equal(t, k, res.Evaluations)
+					bx, bf := s.best()
+					if tc.name != "error" {
+						// The spy recorded the non-finite call last.
+						s.xs, s.fs = s.xs[:k-1], s.fs[:k-1]
+						bx, bf = s.best()
+					}
+					if k == 1 {
+						// Nothing was evaluated successfully: x0, no value.
+						assert.Equal(t, p.x0, res.X)
+						assert.True(t, math.IsNaN(res.Value))
+						return
+					}
+					assert.Equal(t, bx, res.X)
+					assert.Equal(t, bf, res.Value)
+					assert.False(t, math.IsNaN(res.Value) || math.IsInf(res.Value, 0))
+				})
+			}
 		}
 	}
 }
