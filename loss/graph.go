@@ -132,7 +132,7 @@ func checkFeatures(fn, what string, x tf.Output) (dims, error) {
 	sh := x.Shape()
 	d, err := sh.ToSlice()
 	if err != nil || len(d) != 4 || d[0] != 1 || d[1] <= 0 || d[2] <= 0 || d[3] <= 0 {
-		return dims{}, fmt.Errorf("loss: %s: %s: %w: %v, want [1 H W N] with every size known and positive "+
+		return dims{}, fmt.Errorf("loss: %s: %s: %w: %v, want [1, H, W, N] with every size known and positive "+
 			"(build the graph for a fixed image size)", fn, what, ErrShape, sh)
 	}
 	return dims{h: d[1], w: d[2], n: d[3]}, nil

@@ -20,7 +20,7 @@ func checkMask(fn string, mask tf.Output) (h, w int64, err error) {
 	sh := mask.Shape()
 	d, err := sh.ToSlice()
 	if err != nil || len(d) != 2 || d[0] <= 0 || d[1] <= 0 {
-		return 0, 0, fmt.Errorf("loss: %s: mask: %w: %v, want [H W] with both sizes known and positive", fn, ErrShape, sh)
+		return 0, 0, fmt.Errorf("loss: %s: mask: %w: %v, want [H, W] with both sizes known and positive", fn, ErrShape, sh)
 	}
 	return d[0], d[1], nil
 }

@@ -78,7 +78,7 @@ func checkStyleLayer(fn string, x, target, mask tf.Output, norm GramNorm) (style
 		return c, err
 	}
 	if sh := target.Shape(); sh.NumDimensions() != 2 || sh.Size(0) != d.n || sh.Size(1) != d.n {
-		return c, fmt.Errorf("loss: %s: target: %w: %v, want the [%d %d] mean Gram of the style image's features",
+		return c, fmt.Errorf("loss: %s: target: %w: %v, want the [%d, %d] mean Gram of the style image's features",
 			fn, ErrShape, sh, d.n, d.n)
 	}
 	if mask.Op != nil {

@@ -36,7 +36,7 @@ func TotalVariation(s *op.Scope, image tf.Output, kind TVKind) (tf.Output, error
 	}
 	sh := image.Shape()
 	if sh.NumDimensions() != 4 || sh.Size(1) <= 0 || sh.Size(2) <= 0 {
-		return tf.Output{}, fmt.Errorf("loss: %s: image: %w: %v, want [B H W C] with H and W known and positive", fn, ErrShape, sh)
+		return tf.Output{}, fmt.Errorf("loss: %s: image: %w: %v, want [B, H, W, C] with H and W known and positive", fn, ErrShape, sh)
 	}
 	h, w := sh.Size(1), sh.Size(2)
 	s, err := start(fn, s, "total_variation")
