@@ -1,0 +1,43 @@
+// Package style is neuralstyle's entry point: it renders a content image in
+// the style of one or more style images (Gatys et al., 2016).
+//
+// For one image, call Transfer:
+//
+//	res, err := style.Transfer(ctx, content, painting, style.WithModel(model))
+//
+// For several, create a Transferer, which keeps its TensorFlow graph and
+// session between transfers of the same output size and loss settings, and
+// Close it when done:
+//
+//	t, err := style.NewTransferer(style.WithModel(model), style.WithIterations(300))
+//	if err != nil { … }
+//	defer t.Close()
+//	for _, photo := range photos {
+//		res, err := t.Transfer(ctx, photo, painting)
+//		…
+//	}
+//
+// # What is computed
+//
+// The images are resized (the content image's longest side to WithMaxSize,
+// each style image's longest side to that times WithStyleScale, aspect ratios
+// kept), converted to RGB float32 with the network's mean pixel subtracted,
+// and the loss
+//
+//	α·Σ_l w_l·E_content(l) + β·Σ_i b_i·Σ_l w_l·E_style(i, l) + γ·TV
+//
+// is minimized over the pixels, from the content image by default. The
+// content and style targets are computed once per transfer, inside the
+// TensorFlow graph (see package loss for the terms and their
+// normalizations). The defaults are cysmith/neural-style-tf's: content
+// conv4_2; style relu1_1 … relu5_1 at 0.2 each; α = 5, β = 1e4, γ = 1e-3;
+// L-BFGS for 1000 iterations; 512 pixels; average pooling.
+//
+// # Errors, cancellation and resources
+//
+// Options are checked before any work; a bad one gives an error matching
+// ErrInvalidOption that names the option and the value. Transfer honours
+// ctx: on cancellation it returns within one iteration with the best image
+// so far and an error wrapping ctx.Err(). A Transferer owns one TensorFlow
+// session, released by Close; Transfer closes its own.
+package style

@@ -1,0 +1,370 @@
+package style
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	tf "github.com/wamuir/graft/tensorflow"
+	configpb "github.com/wamuir/graft/tensorflow/core/protobuf/for_core_protos_go_proto"
+	"github.com/wamuir/graft/tensorflow/op"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/neuralstyle/neuralstyle/internal/tfutil"
+	"github.com/neuralstyle/neuralstyle/loss"
+	"github.com/neuralstyle/neuralstyle/vgg"
+)
+
+// graphKey is everything a built graph depends on. Two transfers with equal
+// keys share one graph and session; the images themselves (content, style,
+// masks) are not part of it: they only change the targets held in the graph.
+type graphKey struct {
+	h, w          int
+	styles        int
+	masked        bool
+	contentLayers string // canonical "name=weight,…" in network order
+	styleLayers   string
+	contentNorm   loss.ContentNorm
+	gramNorm      loss.GramNorm
+	tvKind        loss.TVKind
+	weights       [3]float64 // content, style, TV
+	blend         string
+	pooling       vgg.Pooling
+	device        string
+	intra, inter  int
+}
+
+func layerKey(arch vgg.Arch, layers map[string]float64) string {
+	var b strings.Builder
+	for _, name := range arch.LayerNames() {
+		if w, ok := layers[name]; ok {
+			fmt.Fprintf(&b, "%s=%g,", name, w)
+		}
+	}
+	return b.String()
+}
+
+// engine is one TensorFlow graph and session that evaluate the loss and its
+// gradient for images of one size.
+//
+// The graph has a single copy of the network, on a placeholder of shape
+// [1, ?, ?, 3], so that it serves three purposes: fed the content image it
+// computes the content targets, fed a style image (of any size) it computes
+// that image's Gram matrices, and fed the image being optimized it computes
+// the loss and the gradient. The targets are written into resource variables
+// by assign ops, inside TensorFlow, once per transfer; they never travel
+// through Go and are never recomputed per iteration. A single copy of the
+// network also means a single copy of its 80 MB of weights in the graph.
+type engine struct {
+	key   graphKey
+	graph *tf.Graph
+	sess  *tf.Session
+
+	input tf.Output // [1, ?, ?, 3] mean-subtracted RGB
+	net   *vgg.Net
+
+	setContent *tf.Operation   // run with input = content image
+	setStyle   []*tf.Operation // one per style image, run with input = that image
+	maskFeed   []tf.Output     // [H, W] placeholders, one per style image
+	setMask    *tf.Operation   // run with every maskFeed
+
+	fetches []tf.Output // total, content, style, tv (weighted), gradient
+	vars    int         // variables made so far, for unique resource names
+}
+
+// variable adds a float32 resource variable to s. Each gets a shared_name of
+// its own: VarHandleOps with an empty shared_name all refer to one resource
+// in the session, so that a second variable would overwrite the first.
+func (e *engine) variable(s *op.Scope, shape ...int64) tf.Output {
+	e.vars++
+	return op.VarHandleOp(s, tf.Float, tf.MakeShape(shape...), op.VarHandleOpSharedName(fmt.Sprintf("neuralstyle_target_%d", e.vars)))
+}
+
+// evaluation is the loss at one point, split in its weighted terms.
+type evaluation struct {
+	total, content, style, tv float64
+}
+
+// newEngine builds the graph for key and opens a session on it.
+func newEngine(m *vgg.Model, key graphKey, c *config) (e *engine, err error) {
+	g := tf.NewGraph()
+	s := op.NewScopeWithGraph(g)
+	e = &engine{key: key}
+
+	e.input = op.Placeholder(s.SubScope("image"), tf.Float, op.PlaceholderShape(tf.MakeShape(1, -1, -1, 3)))
+	all := append(slices.Collect(maps.Keys(c.contentLayers)), slices.Collect(maps.Keys(c.styleLayers))...)
+	net, err := m.Build(s.SubScope("vgg"), e.input, vgg.BuildOptions{Pooling: key.pooling, Layers: all})
+	if err != nil {
+		return nil, fmt.Errorf("style: building the network: %w", err)
+	}
+	e.net = net
+
+	// staticLayer gives a layer the static shape it has at the output size,
+	// so that the loss terms know N and M when the graph is built.
+	staticLayer := func(s *op.Scope, name string) (tf.Output, [3]int, error) {
+		out, err := net.Layer(name)
+		if err != nil {
+			return tf.Output{}, [3]int{}, err
+		}
+		h, w, ch, err := m.LayerShape(name, key.h, key.w)
+		if err != nil {
+			return tf.Output{}, [3]int{}, err
+		}
+		shape := op.Const(s.SubScope("shape"), []int64{1, int64(h), int64(w), int64(ch)})
+		return op.Reshape(s, out, shape), [3]int{h, w, ch}, nil
+	}
+
+	// Content: one variable per layer, set from the network's output.
+	targets := s.SubScope("targets")
+	contentNames := orderedLayers(m.Arch(), c.contentLayers)
+	content := loss.ContentSpec{Norm: key.contentNorm}
+	var setContent []*tf.Operation
+	for _, name := range contentNames {
+		gen, shape, err := staticLayer(s.SubScope("content_"+name), name)
+		if err != nil {
+			return nil, fmt.Errorf("style: content layer %q: %w", name, err)
+		}
+		ts := targets.SubScope("content_" + name)
+		v := e.variable(ts, 1, int64(shape[0]), int64(shape[1]), int64(shape[2]))
+		out, _ := net.Layer(name)
+		setContent = append(setContent, op.AssignVariableOp(ts, v, out))
+		content.Features = append(content.Features, gen)
+		content.Targets = append(content.Targets, op.ReadVariableOp(ts.SubScope("read"), v, tf.Float))
+		content.LayerWeights = append(content.LayerWeights, c.contentLayers[name])
+	}
+
+	// Style: per style image and layer a [C, C] variable holding the style
+	// image's mean Gram matrix, computed from the dynamic-size network.
+	style := loss.StyleSpec{Norm: key.gramNorm}
+	styleNames := orderedLayers(m.Arch(), c.styleLayers)
+	for _, name := range styleNames {
+		gen, _, err := staticLayer(s.SubScope("style_"+name), name)
+		if err != nil {
+			return nil, fmt.Errorf("style: style layer %q: %w", name, err)
+		}
+		style.Features = append(style.Features, gen)
+		style.LayerWeights = append(style.LayerWeights, c.styleLayers[name])
+	}
+	var setMasks []*tf.Operation
+	for i := 0; i < key.styles; i++ {
+		img := loss.StyleImage{Weight: c.blend(i)}
+		if key.masked {
+			ms := targets.SubScope(fmt.Sprintf("mask_%d", i))
+			feed := op.Placeholder(ms, tf.Float, op.PlaceholderShape(tf.MakeShape(int64(key.h), int64(key.w))))
+			v := e.variable(ms, int64(key.h), int64(key.w))
+			e.maskFeed = append(e.maskFeed, feed)
+			setMasks = append(setMasks, op.AssignVariableOp(ms, v, feed))
+			img.Mask = op.ReadVariableOp(ms.SubScope("read"), v, tf.Float)
+		}
+		var sets []*tf.Operation
+		for l, name := range styleNames {
+			ts := targets.SubScope(fmt.Sprintf("style_%d_%s", i, name))
+			out, _ := net.Layer(name)
+			ch := int64(style.Features[l].Shape().Size(3))
+			v := e.variable(ts, ch, ch)
+			sets = append(sets, op.AssignVariableOp(ts, v, dynamicMeanGram(ts.SubScope("gram"), out, ch)))
+			img.Targets = append(img.Targets, op.ReadVariableOp(ts.SubScope("read"), v, tf.Float))
+		}
+		e.setStyle = append(e.setStyle, group(targets.SubScope(fmt.Sprintf("set_style_%d", i)), sets))
+		style.Images = append(style.Images, img)
+	}
+	e.setContent = group(targets.SubScope("set_content"), setContent)
+	if key.masked {
+		e.setMask = group(targets.SubScope("set_masks"), setMasks)
+	}
+	if err := s.Err(); err != nil {
+		return nil, fmt.Errorf("style: building the targets: %w", err)
+	}
+
+	var terms loss.Terms
+	if terms.Content, err = loss.Content(s, content); err != nil {
+		return nil, fmt.Errorf("style: %w", err)
+	}
+	if terms.Style, err = loss.Style(s, style); err != nil {
+		return nil, fmt.Errorf("style: %w", err)
+	}
+	image := op.Reshape(s.SubScope("image_static"), e.input,
+		op.Const(s.SubScope("image_shape"), []int64{1, int64(key.h), int64(key.w), 3}))
+	if terms.TV, err = loss.TotalVariation(s, image, key.tvKind); err != nil {
+		return nil, fmt.Errorf("style: %w", err)
+	}
+	if terms, err = loss.Weighted(s, terms, loss.Weights{Content: key.weights[0], Style: key.weights[1], TV: key.weights[2]}); err != nil {
+		return nil, fmt.Errorf("style: %w", err)
+	}
+	grad := op.Gradients(s.SubScope("gradients"), []tf.Output{terms.Total}, []tf.Output{e.input})
+	if err := s.Err(); err != nil {
+		return nil, fmt.Errorf("style: building the gradient: %w", err)
+	}
+	e.fetches = []tf.Output{terms.Total, orZero(s, terms.Content), orZero(s, terms.Style), orZero(s, terms.TV), grad[0]}
+	if _, err := s.Finalize(); err != nil {
+		return nil, fmt.Errorf("style: building the graph: %w", err)
+	}
+	e.graph = g
+
+	if key.device != "" {
+		if err := e.place(key.device); err != nil {
+			return nil, err
+		}
+	}
+	opts, err := sessionOptions(key)
+	if err != nil {
+		return nil, err
+	}
+	e.sess, err = tf.NewSession(e.graph, opts)
+	if err != nil {
+		return nil, fmt.Errorf("style: starting a TensorFlow session: %w", err)
+	}
+	if err := e.net.Init(e.sess); err != nil {
+		e.close()
+		return nil, fmt.Errorf("style: loading the weights into the session: %w", err)
+	}
+	return e, nil
+}
+
+// group returns one op that runs all of ops.
+func group(s *op.Scope, ops []*tf.Operation) *tf.Operation {
+	return op.NoOp(s.WithControlDependencies(ops...))
+}
+
+// orderedLayers returns the names in layers in network order.
+func orderedLayers(arch vgg.Arch, layers map[string]float64) []string {
+	var out []string
+	for _, name := range arch.LayerNames() {
+		if _, ok := layers[name]; ok {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// place moves every op of the graph onto device. graft's op.Gradients
+// refuses scopes with a device, so the graph is built without one and
+// re-imported with the device as the default of every node.
+func (e *engine) place(device string) error {
+	var def bytes.Buffer
+	if _, err := e.graph.WriteTo(&def); err != nil {
+		return fmt.Errorf("style: WithDevice(%q): serializing the graph: %w", device, err)
+	}
+	g := tf.NewGraph()
+	if err := g.ImportWithOptions(def.Bytes(), tf.GraphImportOptions{Device: device}); err != nil {
+		return fmt.Errorf("style: WithDevice(%q): %w", device, err)
+	}
+	remap := func(o tf.Output) tf.Output { return g.Operation(o.Op.Name()).Output(o.Index) }
+	remapOp := func(o *tf.Operation) *tf.Operation { return g.Operation(o.Name()) }
+	e.input = remap(e.input)
+	e.setContent = remapOp(e.setContent)
+	for i := range e.setStyle {
+		e.setStyle[i] = remapOp(e.setStyle[i])
+	}
+	for i := range e.maskFeed {
+		e.maskFeed[i] = remap(e.maskFeed[i])
+	}
+	if e.setMask != nil {
+		e.setMask = remapOp(e.setMask)
+	}
+	for i := range e.fetches {
+		e.fetches[i] = remap(e.fetches[i])
+	}
+	net, err := e.net.Rebind(g)
+	if err != nil {
+		return fmt.Errorf("style: WithDevice(%q): %w", device, err)
+	}
+	e.net = net
+	e.graph = g
+	return nil
+}
+
+func sessionOptions(key graphKey) (*tf.SessionOptions, error) {
+	cfg := &configpb.ConfigProto{
+		IntraOpParallelismThreads: int32(key.intra),
+		InterOpParallelismThreads: int32(key.inter),
+		AllowSoftPlacement:        key.device == "",
+	}
+	b, err := proto.Marshal(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("style: session config: %w", err)
+	}
+	return &tf.SessionOptions{Config: b}, nil
+}
+
+// setTargets computes the content and style targets (and stores the masks)
+// inside the graph. content and each style image are NHWC mean-subtracted.
+func (e *engine) setTargets(content *tf.Tensor, styles []*tf.Tensor, masks []*tf.Tensor, check func() error) error {
+	if _, err := e.sess.Run(map[tf.Output]*tf.Tensor{e.input: content}, nil, []*tf.Operation{e.setContent}); err != nil {
+		return fmt.Errorf("style: computing the content targets: %w", err)
+	}
+	for i, st := range styles {
+		if err := check(); err != nil {
+			return err
+		}
+		if _, err := e.sess.Run(map[tf.Output]*tf.Tensor{e.input: st}, nil, []*tf.Operation{e.setStyle[i]}); err != nil {
+			return fmt.Errorf("style: computing the Gram matrices of style image %d: %w", i+1, err)
+		}
+	}
+	if e.setMask != nil {
+		feeds := make(map[tf.Output]*tf.Tensor, len(masks))
+		for i, m := range masks {
+			feeds[e.maskFeed[i]] = m
+		}
+		if _, err := e.sess.Run(feeds, nil, []*tf.Operation{e.setMask}); err != nil {
+			return fmt.Errorf("style: storing the style masks: %w", err)
+		}
+	}
+	return nil
+}
+
+// evaluate computes the loss at x (NHWC, mean-subtracted) and writes its
+// gradient into grad.
+func (e *engine) evaluate(x, grad []float32) (evaluation, error) {
+	in, err := tfutil.Float32Tensor(x, 1, int64(e.key.h), int64(e.key.w), 3)
+	if err != nil {
+		return evaluation{}, err
+	}
+	out, err := e.sess.Run(map[tf.Output]*tf.Tensor{e.input: in}, e.fetches, nil)
+	if err != nil {
+		return evaluation{}, fmt.Errorf("style: evaluating the loss: %w", err)
+	}
+	var ev evaluation
+	for i, dst := range []*float64{&ev.total, &ev.content, &ev.style, &ev.tv} {
+		if *dst, err = tfutil.Scalar(out[i]); err != nil {
+			return evaluation{}, err
+		}
+	}
+	if _, err := tfutil.Float32s(grad, out[4]); err != nil {
+		return evaluation{}, err
+	}
+	tfutil.Released(2 * 4 * int64(len(x)))
+	return ev, nil
+}
+
+// close closes the session; the graph's memory goes with its last reference.
+func (e *engine) close() error {
+	if e == nil || e.sess == nil {
+		return nil
+	}
+	err := e.sess.Close()
+	e.sess = nil
+	e.graph = nil
+	return err
+}
+
+// dynamicMeanGram is the mean Gram matrix FᵀF / M of features whose height
+// and width are only known when the graph runs (the style images have sizes
+// of their own); ch is the static channel count.
+func dynamicMeanGram(s *op.Scope, features tf.Output, ch int64) tf.Output {
+	flat := op.Reshape(s.SubScope("flat"), features, op.Const(s.SubScope("shape"), []int64{-1, ch}))
+	gram := op.MatMul(s, flat, flat, op.MatMulTransposeA(true))
+	rows := op.Cast(s.SubScope("area"), op.Size(s.SubScope("size"), flat, op.SizeOutType(tf.Int64)), tf.Float)
+	area := op.Div(s.SubScope("per_channel"), rows, op.Const(s.SubScope("ch"), float32(ch)))
+	return op.Div(s.SubScope("mean"), gram, area)
+}
+
+// orZero returns x, or a float32 zero when the term is absent.
+func orZero(s *op.Scope, x tf.Output) tf.Output {
+	if x.Op != nil {
+		return x
+	}
+	return op.Const(s.SubScope("zero"), float32(0))
+}

@@ -1,0 +1,597 @@
+package style
+
+import (
+	"fmt"
+	"image"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/neuralstyle/neuralstyle/imageio"
+	"github.com/neuralstyle/neuralstyle/loss"
+	"github.com/neuralstyle/neuralstyle/vgg"
+)
+
+// Option configures a transfer. Options are applied in order by Transfer,
+// Transferer.Transfer and NewTransferer; a later option overrides an earlier
+// one of the same kind. Options never panic: an invalid value is reported,
+// naming the option and the value, as an error matching ErrInvalidOption
+// before any work is done. The interface is sealed.
+type Option interface {
+	apply(*config) error
+}
+
+type optionFunc func(*config) error
+
+func (f optionFunc) apply(c *config) error { return f(c) }
+
+// Init selects the image the optimization starts from.
+type Init int
+
+const (
+	// InitContent starts from the content image (the default, as in
+	// neural-style-tf and the tutorial).
+	InitContent Init = iota
+	// InitStyle starts from the first style image, resized to the content
+	// image's size.
+	InitStyle
+	// InitNoise starts from ratio·noise + (1−ratio)·content, with noise drawn
+	// uniformly from [−20, 20] per pixel and channel (neural-style-tf's
+	// recipe); see WithNoise.
+	InitNoise
+)
+
+var initNames = [...]string{InitContent: "content", InitStyle: "style", InitNoise: "noise"}
+
+// String returns "content", "style" or "noise".
+func (i Init) String() string {
+	if i >= 0 && int(i) < len(initNames) {
+		return initNames[i]
+	}
+	return fmt.Sprintf("Init(%d)", int(i))
+}
+
+// ParseInit parses "content", "style" or "noise".
+func ParseInit(s string) (Init, error) {
+	for i, n := range initNames {
+		if n == s {
+			return Init(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: init %q, want content, style or noise", ErrInvalidOption, s)
+}
+
+// Optimizer is a minimization method for the pixels: Adam or LBFGS. Build one
+// with those functions.
+type Optimizer struct {
+	name         string
+	learningRate float64
+	history      int
+}
+
+// Adam returns the Adam optimizer with the given learning rate (in pixel
+// units of the 0–255 scale; the tutorial uses 1.0, which is what a zero rate
+// means here) and TensorFlow's β1 = 0.9, β2 = 0.999, ε = 1e-8.
+func Adam(learningRate float64) Optimizer {
+	return Optimizer{name: "adam", learningRate: learningRate}
+}
+
+// LBFGS returns the L-BFGS optimizer (gonum's, with a history of 15
+// corrections — cysmith/neural-style-tf uses SciPy's L-BFGS-B, whose default
+// history is 10; more history costs memory of 2·15 images). It is the default
+// optimizer: it reaches a lower loss than Adam in fewer evaluations on this
+// problem.
+func LBFGS() Optimizer { return Optimizer{name: "lbfgs"} }
+
+// String returns "adam(lr)" or "lbfgs".
+func (o Optimizer) String() string {
+	if o.name == "adam" {
+		return fmt.Sprintf("adam(%g)", o.learningRate)
+	}
+	return o.name
+}
+
+// Progress reports the state of a transfer after one iteration; see
+// WithProgress.
+type Progress struct {
+	// Iteration is the number of completed iterations, from 1.
+	Iteration int
+	// Iterations is the iteration limit of the run.
+	Iterations int
+	// Loss is the total weighted loss; Content, Style and TV are its terms,
+	// each already multiplied by its weight (Loss = Content + Style + TV).
+	Loss, Content, Style, TV float64
+	// Evaluations counts the network evaluations (forward + backward) so far.
+	Evaluations int
+	// Elapsed is the time since the start of the transfer, including the
+	// preparation before the first iteration.
+	Elapsed time.Duration
+}
+
+// Checkpoint is an intermediate result; see WithCheckpoint.
+type Checkpoint struct {
+	// Iteration is the number of completed iterations.
+	Iteration int
+	// Image is the current image, post-processed like the final result
+	// (original colours applied when that option is on). The callee owns it.
+	Image image.Image
+}
+
+// config is the resolved set of options with neural-style-tf's defaults.
+type config struct {
+	model       *vgg.Model
+	weightsPath string
+
+	extraStyles  []image.Image
+	blendWeights []float64
+	masks        []image.Image
+
+	contentLayers map[string]float64
+	styleLayers   map[string]float64
+	contentWeight float64
+	styleWeight   float64
+	tvWeight      float64
+	contentNorm   loss.ContentNorm
+	gramNorm      loss.GramNorm
+	tvKind        loss.TVKind
+
+	init       Init
+	noiseRatio float64
+	seed       uint64
+
+	optimizer  Optimizer
+	iterations int
+	earlyStop  float64
+	averaging  float64 // EMA decay; 0 = off
+
+	maxSize    int
+	styleScale float64
+	pooling    vgg.Pooling
+
+	originalColors *imageio.ColorSpace
+	colorMatch     bool
+
+	device       string
+	intraThreads int
+	interThreads int
+
+	progress        func(Progress) error
+	checkpointEvery int
+	checkpoint      func(Checkpoint) error
+}
+
+// Default values of the options, neural-style-tf's unless stated.
+const (
+	DefaultContentWeight = 5.0
+	DefaultStyleWeight   = 1e4
+	DefaultTVWeight      = 1e-3
+	DefaultIterations    = 1000
+	DefaultMaxSize       = 512
+	DefaultWeightsFile   = "imagenet-vgg-verydeep-19.mat"
+	// WeightsEnv names the environment variable that, when set, gives the
+	// weights file used when no WithModel or WithWeightsFile option is given.
+	WeightsEnv = "NEURALSTYLE_WEIGHTS"
+)
+
+// DefaultContentLayers and DefaultStyleLayers are neural-style-tf's layer
+// choices. They are fresh copies on every call.
+func DefaultContentLayers() map[string]float64 { return map[string]float64{"conv4_2": 1} }
+
+// DefaultStyleLayers returns relu1_1 … relu5_1 at 0.2 each.
+func DefaultStyleLayers() map[string]float64 {
+	return map[string]float64{"relu1_1": .2, "relu2_1": .2, "relu3_1": .2, "relu4_1": .2, "relu5_1": .2}
+}
+
+func defaultConfig() config {
+	return config{
+		contentLayers: DefaultContentLayers(),
+		styleLayers:   DefaultStyleLayers(),
+		contentWeight: DefaultContentWeight,
+		styleWeight:   DefaultStyleWeight,
+		tvWeight:      DefaultTVWeight,
+		contentNorm:   loss.ContentTutorial,
+		gramNorm:      loss.GramTutorial,
+		tvKind:        loss.TVAbsolute,
+		init:          InitContent,
+		noiseRatio:    1,
+		optimizer:     LBFGS(),
+		iterations:    DefaultIterations,
+		maxSize:       DefaultMaxSize,
+		styleScale:    1,
+		pooling:       vgg.AvgPool,
+	}
+}
+
+func invalid(option string, value any, why string) error {
+	return fmt.Errorf("%w: %s(%v): %s", ErrInvalidOption, option, value, why)
+}
+
+func finiteNonNegative(option string, v float64) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+		return invalid(option, v, "want a finite value ≥ 0")
+	}
+	return nil
+}
+
+// WithModel uses m, a network loaded with vgg.Load, for the transfer. Loading
+// the weights takes seconds and 80 MB, so a program doing several transfers
+// should load once and pass the model to each (a *vgg.Model is safe for
+// concurrent use). Default: the file named by $NEURALSTYLE_WEIGHTS, else
+// ./imagenet-vgg-verydeep-19.mat, loaded for the call.
+func WithModel(m *vgg.Model) Option {
+	return optionFunc(func(c *config) error {
+		if m == nil {
+			return invalid("WithModel", "nil", "want a model from vgg.Load")
+		}
+		c.model = m
+		return nil
+	})
+}
+
+// WithWeightsFile loads the network from path when no WithModel is given.
+// Default: $NEURALSTYLE_WEIGHTS, else ./imagenet-vgg-verydeep-19.mat.
+func WithWeightsFile(path string) Option {
+	return optionFunc(func(c *config) error {
+		if path == "" {
+			return invalid("WithWeightsFile", `""`, "want a file path")
+		}
+		c.weightsPath = path
+		return nil
+	})
+}
+
+// WithExtraStyles adds style images after the one passed to Transfer. Their
+// losses are blended with the weights of WithStyleBlendWeights (default: equal
+// weights). Default: none.
+func WithExtraStyles(images ...image.Image) Option {
+	return optionFunc(func(c *config) error {
+		for i, img := range images {
+			if img == nil {
+				return invalid("WithExtraStyles", fmt.Sprintf("image %d", i), "nil image")
+			}
+		}
+		c.extraStyles = slices.Clone(images)
+		return nil
+	})
+}
+
+// WithStyleBlendWeights sets the weight of each style image's loss: one weight
+// per style image, the Transfer argument first, then the WithExtraStyles
+// images. The weights are normalized to sum to 1 (neural-style-tf's
+// --style_imgs_weights). Default: equal weights.
+func WithStyleBlendWeights(weights ...float64) Option {
+	return optionFunc(func(c *config) error {
+		sum := 0.0
+		for _, w := range weights {
+			if err := finiteNonNegative("WithStyleBlendWeights", w); err != nil {
+				return err
+			}
+			sum += w
+		}
+		if len(weights) > 0 && sum == 0 {
+			return invalid("WithStyleBlendWeights", weights, "weights sum to zero")
+		}
+		c.blendWeights = slices.Clone(weights)
+		return nil
+	})
+}
+
+// WithStyleMasks confines each style image to a region of the output: one
+// mask per style image (in the order of WithStyleBlendWeights); white (1)
+// where the style applies, black (0) where it does not, grey in between. A
+// mask is converted to grey and resized to the output image's size, so it
+// may have any size; it should have the content image's aspect ratio. A nil
+// mask means "everywhere". Default: no masks.
+func WithStyleMasks(masks ...image.Image) Option {
+	return optionFunc(func(c *config) error {
+		c.masks = slices.Clone(masks)
+		return nil
+	})
+}
+
+func checkLayers(option string, layers map[string]float64) error {
+	if len(layers) == 0 {
+		return invalid(option, layers, "want at least one layer")
+	}
+	sum := 0.0
+	for name, w := range layers {
+		if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
+			return invalid(option, fmt.Sprintf("%s=%v", name, w), "want a finite weight ≥ 0")
+		}
+		sum += w
+	}
+	if sum == 0 {
+		return invalid(option, layers, "weights sum to zero")
+	}
+	return nil
+}
+
+// WithContentLayers sets the layers whose activations define content, with a
+// weight each (normalized to sum to 1). Names are MatConvNet's: conv4_2,
+// relu4_2, …; an unknown name is an error. Default: {"conv4_2": 1}.
+func WithContentLayers(layers map[string]float64) Option {
+	return optionFunc(func(c *config) error {
+		if err := checkLayers("WithContentLayers", layers); err != nil {
+			return err
+		}
+		c.contentLayers = cloneMap(layers)
+		return nil
+	})
+}
+
+// WithStyleLayers sets the layers whose Gram matrices define style, with a
+// weight each (normalized to sum to 1). Default: relu1_1, relu2_1, relu3_1,
+// relu4_1 and relu5_1 at 0.2 each.
+func WithStyleLayers(layers map[string]float64) Option {
+	return optionFunc(func(c *config) error {
+		if err := checkLayers("WithStyleLayers", layers); err != nil {
+			return err
+		}
+		c.styleLayers = cloneMap(layers)
+		return nil
+	})
+}
+
+func cloneMap(m map[string]float64) map[string]float64 {
+	out := make(map[string]float64, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func weightOption(name string, set func(*config, float64)) func(float64) Option {
+	return func(w float64) Option {
+		return optionFunc(func(c *config) error {
+			if err := finiteNonNegative(name, w); err != nil {
+				return err
+			}
+			set(c, w)
+			return nil
+		})
+	}
+}
+
+// WithContentWeight sets α, the weight of the content loss. Default 5.
+func WithContentWeight(w float64) Option {
+	return weightOption("WithContentWeight", func(c *config, w float64) { c.contentWeight = w })(w)
+}
+
+// WithStyleWeight sets β, the weight of the style loss. Default 1e4.
+func WithStyleWeight(w float64) Option {
+	return weightOption("WithStyleWeight", func(c *config, w float64) { c.styleWeight = w })(w)
+}
+
+// WithTVWeight sets γ, the weight of the total-variation loss that smooths
+// the result. Default 1e-3; 0 turns it off.
+func WithTVWeight(w float64) Option {
+	return weightOption("WithTVWeight", func(c *config, w float64) { c.tvWeight = w })(w)
+}
+
+// WithContentNorm selects the normalization of the content loss
+// (neural-style-tf's --content_loss_function 1, 2, 3). Default
+// loss.ContentTutorial (1).
+func WithContentNorm(n loss.ContentNorm) Option {
+	return optionFunc(func(c *config) error {
+		if _, err := loss.ParseContentNorm(n.String()); err != nil {
+			return invalid("WithContentNorm", int(n), "unknown normalization")
+		}
+		c.contentNorm = n
+		return nil
+	})
+}
+
+// WithGramNorm selects the normalization of the style loss. Default
+// loss.GramTutorial, the tutorial's and neural-style-tf's.
+func WithGramNorm(n loss.GramNorm) Option {
+	return optionFunc(func(c *config) error {
+		if _, err := loss.ParseGramNorm(n.String()); err != nil {
+			return invalid("WithGramNorm", int(n), "unknown normalization")
+		}
+		c.gramNorm = n
+		return nil
+	})
+}
+
+// WithTVKind selects absolute (neural-style-tf's) or squared differences for
+// the total-variation loss. Default loss.TVAbsolute.
+func WithTVKind(k loss.TVKind) Option {
+	return optionFunc(func(c *config) error {
+		if _, err := loss.ParseTVKind(k.String()); err != nil {
+			return invalid("WithTVKind", int(k), "unknown kind")
+		}
+		c.tvKind = k
+		return nil
+	})
+}
+
+// WithInit selects the starting image. Default InitContent.
+func WithInit(i Init) Option {
+	return optionFunc(func(c *config) error {
+		if i < InitContent || i > InitNoise {
+			return invalid("WithInit", int(i), "want InitContent, InitStyle or InitNoise")
+		}
+		c.init = i
+		return nil
+	})
+}
+
+// WithNoise sets the noise mix and the seed of InitNoise: the start is
+// ratio·noise + (1−ratio)·content with ratio in [0, 1]. The same seed gives
+// the same noise, and on the CPU the same output. Default ratio 1 (pure
+// noise), seed 0.
+func WithNoise(ratio float64, seed uint64) Option {
+	return optionFunc(func(c *config) error {
+		if math.IsNaN(ratio) || ratio < 0 || ratio > 1 {
+			return invalid("WithNoise", ratio, "want a ratio in [0, 1]")
+		}
+		c.noiseRatio, c.seed = ratio, seed
+		return nil
+	})
+}
+
+// WithOptimizer selects Adam(learningRate) or LBFGS(). Default LBFGS().
+func WithOptimizer(o Optimizer) Option {
+	return optionFunc(func(c *config) error {
+		switch o.name {
+		case "lbfgs":
+		case "adam":
+			if math.IsNaN(o.learningRate) || math.IsInf(o.learningRate, 0) || o.learningRate < 0 {
+				return invalid("WithOptimizer", o, "want a finite learning rate ≥ 0")
+			}
+		default:
+			return invalid("WithOptimizer", o, "want style.Adam(lr) or style.LBFGS()")
+		}
+		c.optimizer = o
+		return nil
+	})
+}
+
+// WithIterations sets the number of optimizer iterations (an L-BFGS
+// iteration may evaluate the network more than once). Default 1000.
+func WithIterations(n int) Option {
+	return optionFunc(func(c *config) error {
+		if n <= 0 {
+			return invalid("WithIterations", n, "want at least 1")
+		}
+		c.iterations = n
+		return nil
+	})
+}
+
+// WithEarlyStop ends the run when the loss changes by less than tol
+// (relative: |Lₖ₋₁ − Lₖ| / |Lₖ|) over one iteration. Default 0 (off).
+func WithEarlyStop(tol float64) Option {
+	return optionFunc(func(c *config) error {
+		if math.IsNaN(tol) || tol < 0 || tol >= 1 {
+			return invalid("WithEarlyStop", tol, "want a tolerance in [0, 1)")
+		}
+		c.earlyStop = tol
+		return nil
+	})
+}
+
+// WithAveraging returns an exponential moving average of the iterates
+// instead of the last one (crowsonkb's style-transfer-pytorch), which removes
+// the grain Adam leaves. decay in (0, 1); about 1/(1−decay) iterations are
+// averaged. Default off.
+func WithAveraging(decay float64) Option {
+	return optionFunc(func(c *config) error {
+		if math.IsNaN(decay) || decay <= 0 || decay >= 1 {
+			return invalid("WithAveraging", decay, "want a decay in (0, 1)")
+		}
+		c.averaging = decay
+		return nil
+	})
+}
+
+// WithMaxSize sets the longest side of the output in pixels; the content
+// image is resized to it (up or down), keeping its aspect ratio. Default 512.
+func WithMaxSize(px int) Option {
+	return optionFunc(func(c *config) error {
+		if px < minSide || px > maxSide {
+			return invalid("WithMaxSize", px, fmt.Sprintf("want %d … %d pixels", minSide, maxSide))
+		}
+		c.maxSize = px
+		return nil
+	})
+}
+
+// WithStyleScale sizes each style image relative to the output: its longest
+// side becomes scale × the output's longest side, keeping the style image's
+// own aspect ratio (neural-style-tf instead stretches it to the content's
+// shape). Smaller scales give finer brush strokes. Default 1.
+func WithStyleScale(scale float64) Option {
+	return optionFunc(func(c *config) error {
+		if math.IsNaN(scale) || scale < 0.05 || scale > 4 {
+			return invalid("WithStyleScale", scale, "want a scale in [0.05, 4]")
+		}
+		c.styleScale = scale
+		return nil
+	})
+}
+
+// WithPooling selects average (the default, as in the tutorial and
+// neural-style-tf) or max pooling.
+func WithPooling(p vgg.Pooling) Option {
+	return optionFunc(func(c *config) error {
+		if p != vgg.AvgPool && p != vgg.MaxPool {
+			return invalid("WithPooling", int(p), "want vgg.AvgPool or vgg.MaxPool")
+		}
+		c.pooling = p
+		return nil
+	})
+}
+
+// WithOriginalColors keeps the content image's colours: the result's
+// luminance is combined with the content's chroma in the given colour space
+// (neural-style-tf's --original_colors with --color_convert_type). Default off.
+func WithOriginalColors(space imageio.ColorSpace) Option {
+	return optionFunc(func(c *config) error {
+		if _, err := imageio.ParseColorSpace(space.String()); err != nil {
+			return invalid("WithOriginalColors", int(space), "unknown colour space")
+		}
+		c.originalColors = &space
+		return nil
+	})
+}
+
+// WithColorMatch matches each style image's colour histogram to the content
+// image's before the transfer, so the result takes the style's strokes and
+// textures in the content's palette (colour transfer; Gatys et al., "Preserving
+// Color in Neural Artistic Style Transfer", 2016). Default off.
+func WithColorMatch() Option {
+	return optionFunc(func(c *config) error {
+		c.colorMatch = true
+		return nil
+	})
+}
+
+// WithDevice places the network on a TensorFlow device such as "/cpu:0" or
+// "/gpu:0" (which needs a CUDA build of libtensorflow). Default: TensorFlow's
+// choice (the first GPU if there is one, else the CPU).
+func WithDevice(device string) Option {
+	return optionFunc(func(c *config) error {
+		if !validDevice(device) {
+			return invalid("WithDevice", fmt.Sprintf("%q", device), `want a device such as "/cpu:0" or "/gpu:0"`)
+		}
+		c.device = device
+		return nil
+	})
+}
+
+// WithThreads sets TensorFlow's intra-op (within one op) and inter-op
+// (between independent ops) thread pools. Default 0, 0: TensorFlow's
+// choice, one thread per core for each.
+func WithThreads(intraOp, interOp int) Option {
+	return optionFunc(func(c *config) error {
+		if intraOp < 0 || interOp < 0 {
+			return invalid("WithThreads", fmt.Sprintf("%d, %d", intraOp, interOp), "want counts ≥ 0")
+		}
+		c.intraThreads, c.interThreads = intraOp, interOp
+		return nil
+	})
+}
+
+// WithProgress calls fn after every iteration, synchronously. If fn returns
+// an error, the transfer stops and returns the image so far with an error
+// wrapping fn's. Default none.
+func WithProgress(fn func(Progress) error) Option {
+	return optionFunc(func(c *config) error {
+		c.progress = fn
+		return nil
+	})
+}
+
+// WithCheckpoint calls fn with the current image every `every` iterations
+// (and not after the last one: that is the result). If fn returns an error
+// the transfer stops as with WithProgress. Default none.
+func WithCheckpoint(every int, fn func(Checkpoint) error) Option {
+	return optionFunc(func(c *config) error {
+		if every <= 0 || fn == nil {
+			return invalid("WithCheckpoint", every, "want an interval ≥ 1 and a non-nil function")
+		}
+		c.checkpointEvery, c.checkpoint = every, fn
+		return nil
+	})
+}

@@ -1,0 +1,459 @@
+package style
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	tf "github.com/wamuir/graft/tensorflow"
+
+	"github.com/neuralstyle/neuralstyle/imageio"
+	"github.com/neuralstyle/neuralstyle/internal/tfutil"
+	"github.com/neuralstyle/neuralstyle/optim"
+	"github.com/neuralstyle/neuralstyle/vgg"
+)
+
+// Result is the outcome of a transfer.
+type Result struct {
+	// Image is the stylized image, Width × Height pixels.
+	Image *image.RGBA
+	// History holds the losses after every iteration, in order.
+	History []Progress
+	// Iterations is the number of iterations run; Evaluations the number of
+	// network evaluations (forward + backward).
+	Iterations, Evaluations int
+	// Elapsed is the wall time of the transfer, preparation included.
+	Elapsed time.Duration
+	// Loss is the final total loss (of Image, before post-processing).
+	Loss float64
+}
+
+// Transferer runs style transfers with one network, reusing the TensorFlow
+// graph and session across transfers of the same output size and loss
+// configuration (the images themselves may change). Create one with
+// NewTransferer and Close it when done.
+//
+// A Transferer is safe for concurrent use; concurrent Transfer calls on one
+// Transferer run one after another. For parallel transfers, use one
+// Transferer per goroutine: they may share one *vgg.Model (WithModel).
+type Transferer struct {
+	mu     sync.Mutex
+	base   []Option
+	model  *vgg.Model
+	engine *engine
+	closed bool
+}
+
+// NewTransferer returns a Transferer whose transfers use opts (and then the
+// options passed to each Transfer call). Without WithModel, it loads the
+// weights file here, once.
+func NewTransferer(opts ...Option) (*Transferer, error) {
+	cfg, err := resolve(opts)
+	if err != nil {
+		return nil, err
+	}
+	model := cfg.model
+	if model == nil {
+		path := cfg.weightsPath
+		if path == "" {
+			path = os.Getenv(WeightsEnv)
+		}
+		if path == "" {
+			path = DefaultWeightsFile
+		}
+		if model, err = vgg.Load(path); err != nil {
+			return nil, fmt.Errorf("style: %w", err)
+		}
+	}
+	if err := checkLayerNames(model.Arch(), &cfg); err != nil {
+		return nil, err
+	}
+	return &Transferer{base: opts, model: model}, nil
+}
+
+// Model returns the network the Transferer uses.
+func (t *Transferer) Model() *vgg.Model { return t.model }
+
+// Close releases the TensorFlow session and graph. It is idempotent; a
+// Transfer after Close returns ErrClosed.
+func (t *Transferer) Close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.closed = true
+	err := t.engine.close()
+	t.engine = nil
+	return err
+}
+
+// Transfer is a one-shot transfer: it creates a Transferer with opts, runs
+// one transfer and closes it. See Transferer.Transfer.
+func Transfer(ctx context.Context, content, styleImage image.Image, opts ...Option) (*Result, error) {
+	t, err := NewTransferer(opts...)
+	if err != nil {
+		return nil, err
+	}
+	res, err := t.Transfer(ctx, content, styleImage)
+	if cerr := t.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("style: closing the session: %w", cerr)
+	}
+	return res, err
+}
+
+func resolve(opts []Option) (config, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o == nil {
+			return cfg, fmt.Errorf("%w: nil Option", ErrInvalidOption)
+		}
+		if err := o.apply(&cfg); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}
+
+func checkLayerNames(arch vgg.Arch, c *config) error {
+	for option, layers := range map[string]map[string]float64{"WithContentLayers": c.contentLayers, "WithStyleLayers": c.styleLayers} {
+		for name := range layers {
+			if !vgg.HasLayer(arch, name) {
+				return invalid(option, name, fmt.Sprintf("%v has no layer %q (want names such as conv4_2 or relu1_1)", arch, name))
+			}
+		}
+	}
+	return nil
+}
+
+// blend returns the normalized weight of style image i.
+func (c *config) blend(i int) float64 {
+	n := 1 + len(c.extraStyles)
+	if len(c.blendWeights) == 0 {
+		return 1 / float64(n)
+	}
+	sum := 0.0
+	for _, w := range c.blendWeights {
+		sum += w
+	}
+	return c.blendWeights[i] / sum
+}
+
+// prepared holds the images of one transfer, at the sizes the network sees.
+type prepared struct {
+	w, h    int
+	content *image.RGBA // resized
+	styles  []*image.RGBA
+	masks   [][]float32 // [h*w] in 0..1, or nil
+}
+
+func (t *Transferer) prepare(cfg *config, content, styleImage image.Image) (*prepared, error) {
+	if content == nil || content.Bounds().Empty() {
+		return nil, fmt.Errorf("%w: content image is nil or empty", ErrInvalidImage)
+	}
+	if styleImage == nil || styleImage.Bounds().Empty() {
+		return nil, fmt.Errorf("%w: style image is nil or empty", ErrInvalidImage)
+	}
+	styles := append([]image.Image{styleImage}, cfg.extraStyles...)
+	if n := len(cfg.blendWeights); n > 0 && n != len(styles) {
+		return nil, invalid("WithStyleBlendWeights", cfg.blendWeights, fmt.Sprintf("%d weights for %d style images", n, len(styles)))
+	}
+	if n := len(cfg.masks); n > 0 && n != len(styles) {
+		return nil, invalid("WithStyleMasks", fmt.Sprintf("%d masks", n), fmt.Sprintf("want one per style image (%d)", len(styles)))
+	}
+
+	p := &prepared{}
+	var err error
+	if p.content, err = imageio.Resize(content, cfg.maxSize); err != nil {
+		return nil, fmt.Errorf("%w: content image: %v", ErrInvalidImage, err)
+	}
+	b := p.content.Bounds()
+	p.w, p.h = b.Dx(), b.Dy()
+	if p.w < minSide || p.h < minSide {
+		return nil, fmt.Errorf("%w: content image is %d×%d at max size %d, the network needs at least %d pixels on each side",
+			ErrInvalidImage, p.w, p.h, cfg.maxSize, minSide)
+	}
+	styleSide := int(math.Round(float64(max(p.w, p.h)) * cfg.styleScale))
+	for i, s := range styles {
+		if s == nil || s.Bounds().Empty() {
+			return nil, fmt.Errorf("%w: style image %d is nil or empty", ErrInvalidImage, i+1)
+		}
+		if cfg.colorMatch {
+			if s, err = imageio.MatchHistogram(s, p.content); err != nil {
+				return nil, fmt.Errorf("style: colour match of style image %d: %w", i+1, err)
+			}
+		}
+		r, err := imageio.Resize(s, styleSide)
+		if err != nil {
+			return nil, fmt.Errorf("%w: style image %d: %v", ErrInvalidImage, i+1, err)
+		}
+		if sb := r.Bounds(); sb.Dx() < minSide || sb.Dy() < minSide {
+			return nil, fmt.Errorf("%w: style image %d is %d×%d after scaling, the network needs at least %d pixels on each side",
+				ErrInvalidImage, i+1, sb.Dx(), sb.Dy(), minSide)
+		}
+		p.styles = append(p.styles, r)
+	}
+	if len(cfg.masks) > 0 {
+		for i, m := range cfg.masks {
+			p.masks = append(p.masks, maskValues(m, p.w, p.h))
+			if m != nil && m.Bounds().Empty() {
+				return nil, invalid("WithStyleMasks", fmt.Sprintf("mask %d", i+1), "empty image")
+			}
+		}
+	}
+	return p, nil
+}
+
+// maskValues resizes a mask to w×h and returns its luminance in 0..1; a nil
+// mask is all ones.
+func maskValues(m image.Image, w, h int) []float32 {
+	out := make([]float32, w*h)
+	if m == nil || m.Bounds().Empty() {
+		for i := range out {
+			out[i] = 1
+		}
+		return out
+	}
+	r, err := imageio.ResizeTo(m, w, h)
+	if err != nil {
+		return out
+	}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			o := r.PixOffset(x, y)
+			p := r.Pix[o : o+3]
+			out[y*w+x] = (0.299*float32(p[0]) + 0.587*float32(p[1]) + 0.114*float32(p[2])) / 255
+		}
+	}
+	return out
+}
+
+// Transfer renders content in the style of styleImage (plus any extra style
+// images), with the Transferer's options followed by opts.
+//
+// The result has the content image's aspect ratio and a longest side of
+// WithMaxSize pixels. Options are validated before any work. When ctx is
+// cancelled, or a progress or checkpoint callback returns an error, Transfer
+// stops within one iteration and returns the best image so far together
+// with an error wrapping the cause (errors.Is(err, context.Canceled) holds
+// for a cancelled ctx). A loss that becomes NaN or infinite stops the run
+// with an error matching optim.ErrNonFinite and the last finite image.
+func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Image, opts ...Option) (*Result, error) {
+	start := time.Now()
+	cfg, err := resolve(append(append([]Option(nil), t.base...), opts...))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.model != nil && cfg.model != t.model {
+		return nil, invalid("WithModel", "a different model", "a Transferer keeps the model it was created with")
+	}
+	if err := checkLayerNames(t.model.Arch(), &cfg); err != nil {
+		return nil, err
+	}
+	p, err := t.prepare(&cfg, content, styleImage)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("style: %w", err)
+	}
+
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil, ErrClosed
+	}
+	key := graphKey{
+		h: p.h, w: p.w, styles: len(p.styles), masked: len(p.masks) > 0,
+		contentLayers: layerKey(t.model.Arch(), cfg.contentLayers),
+		styleLayers:   layerKey(t.model.Arch(), cfg.styleLayers),
+		contentNorm:   cfg.contentNorm, gramNorm: cfg.gramNorm, tvKind: cfg.tvKind,
+		weights: [3]float64{cfg.contentWeight, cfg.styleWeight, cfg.tvWeight},
+		blend:   fmt.Sprint(cfg.blendWeights),
+		pooling: cfg.pooling, device: cfg.device, intra: cfg.intraThreads, inter: cfg.interThreads,
+	}
+	if t.engine == nil || t.engine.key != key {
+		if err := t.engine.close(); err != nil {
+			return nil, fmt.Errorf("style: closing the previous session: %w", err)
+		}
+		t.engine = nil
+		e, err := newEngine(t.model, key, &cfg)
+		if err != nil {
+			return nil, err
+		}
+		t.engine = e
+	}
+	return t.run(ctx, &cfg, p, start)
+}
+
+func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start time.Time) (*Result, error) {
+	e := t.engine
+	mean := imageio.Mean(t.model.MeanPixel())
+	contentX, _, _ := imageio.ToTensor(p.content, mean)
+
+	// Targets, computed inside the graph.
+	contentT, err := tfutil.Float32Tensor(contentX, 1, int64(p.h), int64(p.w), 3)
+	if err != nil {
+		return nil, err
+	}
+	var styleTs, maskTs []*tf.Tensor
+	for _, s := range p.styles {
+		x, h, w := imageio.ToTensor(s, mean)
+		st, err := tfutil.Float32Tensor(x, 1, int64(h), int64(w), 3)
+		if err != nil {
+			return nil, err
+		}
+		styleTs = append(styleTs, st)
+	}
+	for _, m := range p.masks {
+		mt, err := tfutil.Float32Tensor(m, int64(p.h), int64(p.w))
+		if err != nil {
+			return nil, err
+		}
+		maskTs = append(maskTs, mt)
+	}
+	check := func() error {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("style: %w", err)
+		}
+		return nil
+	}
+	if err := check(); err != nil {
+		return nil, err
+	}
+	if err := e.setTargets(contentT, styleTs, maskTs, check); err != nil {
+		return nil, err
+	}
+
+	x0, err := t.initialImage(cfg, p, contentX, mean)
+	if err != nil {
+		return nil, err
+	}
+
+	res := &Result{}
+	var last evaluation
+	objective := optim.ObjectiveFunc(func(ctx context.Context, x, grad []float32) (float64, error) {
+		ev, err := e.evaluate(x, grad)
+		if err != nil {
+			return 0, err
+		}
+		last = ev
+		return ev.total, nil
+	})
+	errEarlyStop := errors.New("early stop")
+	settings := optim.Settings{
+		Iterations: cfg.iterations,
+		Progress: func(op optim.Progress) error {
+			pr := Progress{
+				Iteration: op.Iteration, Iterations: cfg.iterations,
+				Loss: op.Value, Content: last.content, Style: last.style, TV: last.tv,
+				Evaluations: op.Evaluations, Elapsed: time.Since(start),
+			}
+			prev := pr.Loss
+			if n := len(res.History); n > 0 {
+				prev = res.History[n-1].Loss
+			}
+			res.History = append(res.History, pr)
+			if cfg.progress != nil {
+				if err := cfg.progress(pr); err != nil {
+					return fmt.Errorf("style: progress callback: %w", err)
+				}
+			}
+			if cfg.checkpoint != nil && op.Iteration%cfg.checkpointEvery == 0 && op.Iteration < cfg.iterations {
+				img, err := t.finish(cfg, p, op.X, mean)
+				if err != nil {
+					return err
+				}
+				if err := cfg.checkpoint(Checkpoint{Iteration: op.Iteration, Image: img}); err != nil {
+					return fmt.Errorf("style: checkpoint callback at iteration %d: %w", op.Iteration, err)
+				}
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if cfg.earlyStop > 0 && len(res.History) > 1 && math.Abs(prev-pr.Loss) <= cfg.earlyStop*math.Abs(pr.Loss) {
+				return errEarlyStop
+			}
+			return nil
+		},
+	}
+	if cfg.averaging > 0 {
+		settings.Average = &optim.Averaging{Decay: cfg.averaging}
+	}
+	var method optim.Method
+	if cfg.optimizer.name == "adam" {
+		lr := cfg.optimizer.learningRate
+		if lr == 0 {
+			lr = 1
+		}
+		method = &optim.Adam{LearningRate: lr}
+	} else {
+		method = &optim.LBFGS{}
+	}
+
+	out, err := optim.Minimize(ctx, objective, x0, settings, method)
+	if errors.Is(err, errEarlyStop) {
+		err = nil
+	}
+	if out == nil || out.X == nil {
+		if err == nil {
+			err = errors.New("style: the optimizer returned no image")
+		}
+		return nil, err
+	}
+	img, ferr := t.finish(cfg, p, out.X, mean)
+	if ferr != nil {
+		return nil, ferr
+	}
+	res.Image = img
+	res.Iterations = out.Iterations
+	res.Evaluations = out.Evaluations
+	res.Loss = out.Value
+	res.Elapsed = time.Since(start)
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("style: %w", err)
+	} else if err != nil {
+		err = fmt.Errorf("style: transfer stopped after %d iterations: %w", out.Iterations, err)
+	}
+	return res, err
+}
+
+// initialImage returns the starting point of the optimization.
+func (t *Transferer) initialImage(cfg *config, p *prepared, contentX []float32, mean imageio.Mean) ([]float32, error) {
+	switch cfg.init {
+	case InitStyle:
+		r, err := imageio.ResizeTo(p.styles[0], p.w, p.h)
+		if err != nil {
+			return nil, err
+		}
+		x, _, _ := imageio.ToTensor(r, mean)
+		return x, nil
+	case InitNoise:
+		rng := rand.New(rand.NewPCG(cfg.seed, 0x6e6f697365)) // "noise"
+		x := make([]float32, len(contentX))
+		for i, c := range contentX {
+			n := float32(rng.Float64()*40 - 20)
+			x[i] = float32(cfg.noiseRatio)*n + float32(1-cfg.noiseRatio)*c
+		}
+		return x, nil
+	default:
+		return append([]float32(nil), contentX...), nil
+	}
+}
+
+// finish turns an optimizer point into the output image.
+func (t *Transferer) finish(cfg *config, p *prepared, x []float32, mean imageio.Mean) (*image.RGBA, error) {
+	img, err := imageio.FromTensor(x, p.h, p.w, mean)
+	if err != nil {
+		return nil, fmt.Errorf("style: %w", err)
+	}
+	if cfg.originalColors != nil {
+		if img, err = imageio.PreserveColors(p.content, img, *cfg.originalColors); err != nil {
+			return nil, fmt.Errorf("style: original colours: %w", err)
+		}
+	}
+	return img, nil
+}
