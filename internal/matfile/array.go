@@ -137,7 +137,11 @@ func (s *source) openMatrix(end int64, path string, top bool) (*Array, error) {
 				per = 8 // a tag
 			}
 			if left := end - s.pos; n > left/per {
-				return nil, s.errf(path, t.at, "dimensions %v claim %d elements, but only %d bytes are left in the element", a.Dims, n, left)
+				claim := strconv.FormatInt(n, 10)
+				if n == math.MaxInt64 {
+					claim = "over 2^63"
+				}
+				return nil, s.errf(path, t.at, "dimensions %v claim %s elements, but only %d bytes are left in the element", a.Dims, claim, left)
 			}
 		}
 		a.numel = int(min(n, math.MaxInt))
@@ -404,23 +408,23 @@ func (a *Array) checkNumeric(method string) error {
 }
 
 func (a *Array) unsupported() error {
-	what := a.describe() + " array"
+	what := "a " + a.describe() + " array"
 	switch a.Class {
 	case ClassSparse:
-		what = "sparse array"
+		what = "a sparse array"
 		if a.Logical {
-			what = "logical sparse array"
+			what = "a logical sparse array"
 		} else if a.Complex {
-			what = "complex sparse array"
+			what = "a complex sparse array"
 		}
 	case ClassObject:
-		what = fmt.Sprintf("object of class %q", a.className)
+		what = fmt.Sprintf("an object of class %q", a.className)
 	case ClassOpaque:
-		what = "classdef object (string, table, ...)"
+		what = "a classdef object (string, table, ...)"
 	case ClassFunction:
-		what = "function handle"
+		what = "a function handle"
 	}
-	return fmt.Errorf("%w: %s is a %s, which can only be skipped", ErrUnsupported, a.quoted(), what)
+	return fmt.Errorf("%w: %s is %s, which can only be skipped", ErrUnsupported, a.quoted(), what)
 }
 
 // beginData positions the stream at a's data element and reads its tag;

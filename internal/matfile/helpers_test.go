@@ -344,3 +344,5 @@ func fixtureFiles(t testing.TB) []string {
 }
 
 func validText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+
+func mathFloat64bits(f float64) uint64 { return math.Float64bits(f) }
