@@ -147,7 +147,10 @@ func TestWriterErrors(t *testing.T) {
 		{"empty name", func() error { return mustWriter(t).WriteVar("", good) }},
 		{"name with NUL", func() error { return mustWriter(t).WriteVar("a\x00b", good) }},
 		{"nil value", func() error { return mustWriter(t).WriteVar("a", nil) }},
-		{"bad byte order", func() error { _, err := NewWriter(io.Discard, WriterOptions{ByteOrder: binary.NativeEndian}); return err }},
+		{"bad byte order", func() error {
+			_, err := NewWriter(io.Discard, WriterOptions{ByteOrder: binary.NativeEndian})
+			return err
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
