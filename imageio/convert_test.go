@@ -82,7 +82,9 @@ func TestToRGBAOffsetBounds(t *testing.T) {
 	want := ToRGBA(src)
 	r := image.Rect(5, 3, 21, 14) // straddles blocks
 	sub := func(m image.Image) image.Image {
-		return m.(interface{ SubImage(image.Rectangle) image.Image }).SubImage(r)
+		return m.(interface {
+			SubImage(image.Rectangle) image.Image
+		}).SubImage(r)
 	}
 	rgba := ToRGBA(src)
 	imgs := map[string]image.Image{

@@ -102,7 +102,9 @@ func sniff(head []byte) *codec {
 // Untrusted input is handled in this order: at most opts.MaxBytes are read;
 // the header is parsed and an image wider×higher than opts.MaxPixels is
 // refused with ErrTooLarge, and one with a zero side with ErrEmpty, before
-// any pixel buffer is allocated; only then is the image decoded. Malformed or
+// any pixel buffer is allocated; a JPEG with more than 256 scans (each one a
+// pass over the whole image; encoders write about 10) is refused with
+// ErrTooLarge too; only then is the image decoded. Malformed or
 // truncated content fails with ErrCorrupt (wrapping the decoder's error); a
 // decoder panic is recovered and reported the same way.
 //
@@ -186,6 +188,11 @@ func decode(r io.Reader, opts DecodeOptions) (image.Image, string, error) {
 	}
 	if err := checkSize(c.name, cfg.Width, cfg.Height, opts.maxPixels()); err != nil {
 		return nil, c.name, err
+	}
+	if c.name == "jpeg" {
+		if n := jpegScans(data, maxJPEGScans); n > maxJPEGScans {
+			return nil, c.name, fmt.Errorf("%w: jpeg has more than %d scans", ErrTooLarge, maxJPEGScans)
+		}
 	}
 	img, err := guard(c.name, func() (image.Image, error) { return c.decode(bytes.NewReader(data)) })
 	if err != nil {

@@ -617,3 +617,51 @@ func TestDecodeOrientationSpliced(t *testing.T) {
 		}
 	}
 }
+
+// lastScan returns a JPEG's last scan (SOS segment and entropy-coded data,
+// up to EOI), found from the end so as not to depend on jpegScans.
+func lastScan(t *testing.T, jpg []byte) []byte {
+	i := bytes.LastIndex(jpg, []byte{0xff, 0xda})
+	require.Positive(t, i)
+	return jpg[i : len(jpg)-2] // up to EOI
+}
+
+func TestJPEGScans(t *testing.T) {
+	prog, err := os.ReadFile(filepath.Join("testdata", "formats", "progressive.jpg"))
+	require.NoError(t, err)
+	baseline := validFiles(t)["jpeg"]
+	scan := lastScan(t, prog)
+	many := func(k int) []byte {
+		out := bytes.Clone(prog[:len(prog)-2])
+		for range k {
+			out = append(out, scan...)
+		}
+		return append(out, 0xff, 0xd9)
+	}
+	tests := []struct {
+		name string
+		data []byte
+		want int
+	}{
+		{"baseline", baseline, 1},
+		{"progressive (Pillow)", prog, 10},
+		{"progressive plus 5 repeated scans", many(5), 15},
+		{"with exif and fill bytes", withSegments(baseline, []byte{0xff, 0xff}, exifAPP1("II", [4]uint32{0x0112, 3, 1, 6})), 1},
+		{"truncated in a segment", baseline[:30], 0},
+		{"length past the end", []byte{0xff, 0xd8, 0xff, 0xda, 0xff, 0xff}, 0},
+		{"sos then nothing", []byte{0xff, 0xd8, 0xff, 0xda, 0, 2}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, jpegScans(tt.data, 1000))
+		})
+	}
+	assert.Equal(t, 4, jpegScans(many(100), 3), "stops counting past the limit")
+
+	// Within the limit it decodes; past it, it is refused before decoding.
+	_, _, err = Decode(bytes.NewReader(many(maxJPEGScans-10)), DecodeOptions{})
+	require.NoError(t, err)
+	_, _, err = Decode(bytes.NewReader(many(maxJPEGScans-9)), DecodeOptions{})
+	require.ErrorIs(t, err, ErrTooLarge)
+	assert.EqualError(t, err, "imageio: image too large: jpeg has more than 256 scans")
+}

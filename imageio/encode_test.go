@@ -210,7 +210,9 @@ func TestSaveAtomicOnFailure(t *testing.T) {
 		{name: "write fails at once", file: "out.png", img: pattern(), wrap: func(w io.Writer) io.Writer { return &failAfter{w, 0} }, msg: "disk full"},
 		{name: "missing directory", file: "nodir/out.png", img: pattern(), want: fs.ErrNotExist, msg: "no such file or directory"},
 		{name: "parent is a file", file: "afile/out.png", img: pattern(), msg: "not a directory",
-			setup: func(t *testing.T, dir string) { require.NoError(t, os.WriteFile(filepath.Join(dir, "afile"), nil, 0o644)) }},
+			setup: func(t *testing.T, dir string) {
+				require.NoError(t, os.WriteFile(filepath.Join(dir, "afile"), nil, 0o644))
+			}},
 		{name: "target is a directory", file: "adir.png", img: pattern(), want: ErrInvalidArgument, msg: "not a regular file",
 			setup: func(t *testing.T, dir string) { require.NoError(t, os.Mkdir(filepath.Join(dir, "adir.png"), 0o755)) }},
 	}
