@@ -14,12 +14,15 @@ import (
 // in float64 rather than on 8-bit channels.
 //
 // Both images are flattened first (ToRGBA: alpha over white). They must have
-// the same width and height, else ErrSizeMismatch; an invalid space gives
-// ErrInvalidArgument. The result has bounds starting at (0, 0). Safe for
+// the same width and height, else ErrSizeMismatch; an invalid space or a nil
+// image gives ErrInvalidArgument. The result has bounds starting at (0, 0). Safe for
 // concurrent use.
 func PreserveColors(content, stylized image.Image, space ColorSpace) (*image.RGBA, error) {
 	if !space.valid() {
 		return nil, fmt.Errorf("imageio: preserve colours: %w: colour space %d", ErrInvalidArgument, int(space))
+	}
+	if content == nil || stylized == nil {
+		return nil, fmt.Errorf("imageio: preserve colours: %w: nil image", ErrInvalidArgument)
 	}
 	cb, sb := content.Bounds(), stylized.Bounds()
 	if cb.Dx() != sb.Dx() || cb.Dy() != sb.Dy() {
@@ -60,9 +63,12 @@ func unitTo8(v float64) uint8 {
 //
 // Both images are flattened first (ToRGBA: alpha over white); their sizes
 // may differ. The result has src's size and bounds starting at (0, 0). An
-// empty src gives an empty image; an empty reference gives ErrEmpty. Safe for
-// concurrent use.
+// empty src gives an empty image; an empty reference gives ErrEmpty, and a
+// nil image ErrInvalidArgument. Safe for concurrent use.
 func MatchHistogram(src, reference image.Image) (*image.RGBA, error) {
+	if src == nil || reference == nil {
+		return nil, fmt.Errorf("imageio: match histogram: %w: nil image", ErrInvalidArgument)
+	}
 	if rb := reference.Bounds(); rb.Empty() && !src.Bounds().Empty() {
 		return nil, fmt.Errorf("imageio: match histogram: %w: reference is %dx%d", ErrEmpty, rb.Dx(), rb.Dy())
 	}

@@ -182,3 +182,35 @@ func TestColorSpaceNames(t *testing.T) {
 	require.NoError(t, fs.Parse([]string{"-original-colors", "lab"}))
 	assert.Equal(t, Lab, s)
 }
+
+// TestColorSpaceRanges checks the component ranges stated in the
+// documentation, over a fine grid of the RGB cube.
+func TestColorSpaceRanges(t *testing.T) {
+	want := map[ColorSpace][3][2]float64{
+		YUV:   {{0, 1}, {0.5 - 0.492*0.886, 0.5 + 0.492*0.886}, {0.5 - 0.877*0.701, 0.5 + 0.877*0.701}},
+		YCrCb: {{0, 1}, {0, 1}, {0, 1}},
+		Lab:   {{0, 100}, {-86.2, 98.3}, {-107.9, 94.5}},
+		Luv:   {{0, 100}, {-83.1, 175.1}, {-134.2, 107.5}},
+	}
+	const n = 32
+	for s, rng := range want {
+		lo := [3]float64{math.Inf(1), math.Inf(1), math.Inf(1)}
+		hi := [3]float64{math.Inf(-1), math.Inf(-1), math.Inf(-1)}
+		for i := 0; i <= n; i++ {
+			for j := 0; j <= n; j++ {
+				for k := 0; k <= n; k++ {
+					c0, c1, c2 := s.FromRGB(float64(i)/n, float64(j)/n, float64(k)/n)
+					for m, v := range [3]float64{c0, c1, c2} {
+						lo[m], hi[m] = math.Min(lo[m], v), math.Max(hi[m], v)
+					}
+				}
+			}
+		}
+		for m := 0; m < 3; m++ {
+			assert.GreaterOrEqual(t, lo[m], rng[m][0]-1e-9, "%v component %d", s, m)
+			assert.LessOrEqual(t, hi[m], rng[m][1]+1e-9, "%v component %d", s, m)
+			assert.InDelta(t, rng[m][0], lo[m], 0.2, "%v component %d minimum", s, m)
+			assert.InDelta(t, rng[m][1], hi[m], 0.2, "%v component %d maximum", s, m)
+		}
+	}
+}

@@ -16,8 +16,12 @@ import (
 // shows for a transparent PNG on a white page. A style-transfer network has
 // no alpha channel, so this is the one place where alpha is decided.
 //
-// The result never aliases img. ToRGBA is safe for concurrent use.
+// The result never aliases img; a nil img gives an empty image. ToRGBA is
+// safe for concurrent use.
 func ToRGBA(img image.Image) *image.RGBA {
+	if img == nil {
+		return image.NewRGBA(image.Rectangle{})
+	}
 	b := img.Bounds()
 	dst := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	if b.Empty() {

@@ -3,6 +3,7 @@ package imageio
 import (
 	"image"
 	"image/color"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -125,3 +126,25 @@ func TestToRGBAEmpty(t *testing.T) {
 	assert.True(t, got.Rect.Empty())
 	assert.Empty(t, got.Pix)
 }
+
+// TestNilImages: a nil image is an error (or an empty result), never a panic.
+func TestNilImages(t *testing.T) {
+	assert.True(t, ToRGBA(nil).Rect.Empty())
+	data, h, w := ToTensor(nil, VGGMean)
+	assert.Empty(t, data)
+	assert.Zero(t, h+w)
+	img := pattern()
+	for name, err := range map[string]error{
+		"Resize":             second(Resize(nil, 10)),
+		"ResizeTo":           second(ResizeTo(nil, 10, 10)),
+		"PreserveColors":     second(PreserveColors(nil, img, YUV)),
+		"PreserveColors 2":   second(PreserveColors(img, nil, YUV)),
+		"MatchHistogram":     second(MatchHistogram(nil, img)),
+		"MatchHistogram ref": second(MatchHistogram(img, nil)),
+		"Save":               Save(filepath.Join(t.TempDir(), "x.png"), nil, EncodeOptions{}),
+	} {
+		assert.ErrorIs(t, err, ErrInvalidArgument, name)
+	}
+}
+
+func second[T any](_ T, err error) error { return err }

@@ -78,8 +78,8 @@ func formatForPath(path string) (string, error) {
 // allows. On any failure the temporary file is removed and an existing file
 // at path is left untouched, so readers see either the old file or the
 // complete new one. A new file gets permissions 0644; a replaced file keeps
-// its permissions. Errors name the path. Save is safe for concurrent use
-// with distinct paths.
+// its permissions. Errors name the path. Save is safe for concurrent use,
+// even on one path: each rename replaces the file whole and the last wins.
 func Save(path string, img image.Image, opts EncodeOptions) (err error) {
 	defer func() {
 		if err != nil {

@@ -15,8 +15,9 @@ var (
 	ErrUnknownFormat = errors.New("unknown image format")
 
 	// ErrTooLarge reports an image whose header claims more pixels than
-	// DecodeOptions.MaxPixels, or an input longer than
-	// DecodeOptions.MaxBytes. It is returned before the pixels are decoded.
+	// DecodeOptions.MaxPixels, an input longer than DecodeOptions.MaxBytes,
+	// or a JPEG with more than 256 scans. It is returned before the pixels
+	// are decoded.
 	ErrTooLarge = errors.New("image too large")
 
 	// ErrEmpty reports an input of zero bytes, or an image with zero width

@@ -30,6 +30,9 @@ func Resize(img image.Image, maxSide int) (*image.RGBA, error) {
 	if maxSide <= 0 {
 		return nil, fmt.Errorf("imageio: resize: %w: max side %d", ErrInvalidArgument, maxSide)
 	}
+	if img == nil {
+		return nil, fmt.Errorf("imageio: resize: %w: nil image", ErrInvalidArgument)
+	}
 	b := img.Bounds()
 	if b.Empty() {
 		return nil, fmt.Errorf("imageio: resize: %w: %dx%d", ErrEmpty, b.Dx(), b.Dy())
@@ -44,11 +47,14 @@ func Resize(img image.Image, maxSide int) (*image.RGBA, error) {
 // alpha over white), so translucent edges do not darken. When the size is
 // unchanged the result is a flattened copy.
 //
-// It fails with ErrInvalidArgument for a non-positive or overflowing size and
-// with ErrEmpty for an empty img. ResizeTo is safe for concurrent use.
+// It fails with ErrInvalidArgument for a non-positive or overflowing size or
+// a nil img, and with ErrEmpty for an empty img. ResizeTo is safe for concurrent use.
 func ResizeTo(img image.Image, w, h int) (*image.RGBA, error) {
 	if w <= 0 || h <= 0 || w > math.MaxInt/4/h {
 		return nil, fmt.Errorf("imageio: resize: %w: target size %dx%d", ErrInvalidArgument, w, h)
+	}
+	if img == nil {
+		return nil, fmt.Errorf("imageio: resize: %w: nil image", ErrInvalidArgument)
 	}
 	b := img.Bounds()
 	if b.Empty() {

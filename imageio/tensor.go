@@ -20,9 +20,12 @@ var VGGMean = Mean{123.68, 116.779, 103.939}
 // mean. The image is first flattened to opaque 8-bit RGB as ToRGBA does
 // (alpha composited over white); its bounds need not start at (0, 0).
 //
-// An empty image gives an empty slice and h = w = 0. ToTensor is safe for
-// concurrent use.
+// An empty or nil image gives an empty slice and h = w = 0. ToTensor is safe
+// for concurrent use.
 func ToTensor(img image.Image, mean Mean) (data []float32, h, w int) {
+	if img == nil {
+		return []float32{}, 0, 0
+	}
 	b := img.Bounds()
 	h, w = b.Dy(), b.Dx()
 	if b.Empty() {
