@@ -102,19 +102,26 @@ func styleLayer(fn string, s *op.Scope, x, target, mask tf.Output, norm GramNorm
 }
 
 func (b builder) styleLayer(x, target, mask tf.Output, norm GramNorm, c styleCheck) tf.Output {
+	return b.styleDistance(b.generatedGram(x, mask, c), target, norm, c.d.n)
+}
+
+// generatedGram is the generated image's mean Gram, masked if mask's Op is set.
+func (b builder) generatedGram(x, mask tf.Output, c styleCheck) tf.Output {
 	d := c.d
-	var g tf.Output
 	if mask.Op == nil {
-		g = b.scale(b.gram(x, d), 1/float64(d.area()))
-	} else {
-		m := b.reshape(b.resizeMask(mask, c.mh, c.mw, d.h, d.w), d.area(), 1)
-		f := op.Mul(b.f(), b.reshape(x, d.area(), d.n), m)
-		g = op.MatMul(b.f(), f, f, op.MatMulTransposeA(true))
-		area := op.Maximum(b.f(), b.sum(op.Square(b.f(), m), 2), b.scalar(minMaskArea))
-		g = op.RealDiv(b.f(), g, area)
+		return b.scale(b.gram(x, d), 1/float64(d.area()))
 	}
+	m := b.reshape(b.resizeMask(mask, c.mh, c.mw, d.h, d.w), d.area(), 1)
+	f := op.Mul(b.f(), b.reshape(x, d.area(), d.n), m)
+	g := op.MatMul(b.f(), f, f, op.MatMulTransposeA(true))
+	area := op.Maximum(b.f(), b.sum(op.Square(b.f(), m), 2), b.scalar(minMaskArea))
+	return op.RealDiv(b.f(), g, area)
+}
+
+// styleDistance is the normalized squared distance of two n × n mean Grams.
+func (b builder) styleDistance(g, target tf.Output, norm GramNorm, n int64) tf.Output {
 	diff := op.Sub(b.f(), g, target)
-	k := 1 / (float64(d.n) * float64(d.n))
+	k := 1 / (float64(n) * float64(n))
 	if norm == GramTutorial {
 		k /= 4
 	}
@@ -216,13 +223,23 @@ func Style(s *op.Scope, spec StyleSpec) (tf.Output, error) {
 	}
 	b := builder{s: s, dt: spec.Features[0].DataType()}
 	var terms []tf.Output
+	unmasked := make([]tf.Output, L) // the generated Grams, shared by the unmasked images
 	for i, im := range spec.Images {
 		for l, x := range spec.Features {
 			c := iw[i] * lw[l] / float64(L) / float64(I)
 			if c == 0 {
 				continue
 			}
-			e := b.styleLayer(x, im.Targets[l], im.Mask, spec.Norm, checks[i][l])
+			var g tf.Output
+			if im.Mask.Op == nil {
+				if unmasked[l].Op == nil {
+					unmasked[l] = b.generatedGram(x, im.Mask, checks[i][l])
+				}
+				g = unmasked[l]
+			} else {
+				g = b.generatedGram(x, im.Mask, checks[i][l])
+			}
+			e := b.styleDistance(g, im.Targets[l], spec.Norm, checks[i][l].d.n)
 			terms = append(terms, b.scale(e, c))
 		}
 	}
