@@ -16,7 +16,7 @@
 //
 // Fields are read by name, never by position. The fully connected layers (fc6 alone
 // is 7×7×512×4096 floats, about 400 MB) are skipped while streaming without being
-// held in memory, so loading the real 534 MB file needs little more heap than the
+// held in memory, so loading the real file (over 500 MB) needs little more heap than the
 // 80 MB of convolution weights it keeps. The architecture (VGG16 or VGG19) is
 // recognised from the layer list. Every kernel is checked (3×3, input channels equal
 // to the previous layer's output channels, finite values) and errors name the layer
@@ -26,7 +26,7 @@
 //
 // Download the weights from
 // https://www.vlfeat.org/matconvnet/models/imagenet-vgg-verydeep-19.mat
-// (534 MB); they are not part of this module.
+// (VGG19, MD5 106118b7cf60435e6d8e04f6a6dc3657); they are not part of this module.
 //
 // # Building the network
 //

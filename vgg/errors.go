@@ -35,7 +35,7 @@ const (
 	downloadURL = "https://www.vlfeat.org/matconvnet/models/imagenet-vgg-verydeep-19.mat"
 	md5New      = "106118b7cf60435e6d8e04f6a6dc3657"
 	md5Old      = "8ee3263992981a1d26e73b3ca028a123"
-	getTheFile  = "get imagenet-vgg-verydeep-19.mat (534 MB, MD5 " + md5New + ") from " + downloadURL +
+	getTheFile  = "get imagenet-vgg-verydeep-19.mat (MD5 " + md5New + ") from " + downloadURL +
 		"; the older beta16 file (MD5 " + md5Old + ") works too"
 )
 
