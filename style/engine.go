@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	tf "github.com/wamuir/graft/tensorflow"
 	configpb "github.com/wamuir/graft/tensorflow/core/protobuf/for_core_protos_go_proto"
@@ -81,6 +82,10 @@ func (e *engine) variable(s *op.Scope, shape ...int64) tf.Output {
 	e.vars++
 	return op.VarHandleOp(s, tf.Float, tf.MakeShape(shape...), op.VarHandleOpSharedName(fmt.Sprintf("neuralstyle_target_%d", e.vars)))
 }
+
+// liveSessions counts the TensorFlow sessions opened by engines and not yet
+// closed; tests check that it returns to zero.
+var liveSessions atomic.Int64
 
 // evaluation is the loss at one point, split in its weighted terms.
 type evaluation struct {
@@ -216,6 +221,7 @@ func newEngine(m *vgg.Model, key graphKey, c *config) (e *engine, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("style: starting a TensorFlow session: %w", err)
 	}
+	liveSessions.Add(1)
 	if err := e.net.Init(e.sess); err != nil {
 		e.close()
 		return nil, fmt.Errorf("style: loading the weights into the session: %w", err)
@@ -345,6 +351,7 @@ func (e *engine) close() error {
 		return nil
 	}
 	err := e.sess.Close()
+	liveSessions.Add(-1)
 	e.sess = nil
 	e.graph = nil
 	return err

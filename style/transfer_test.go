@@ -1,0 +1,468 @@
+package style
+
+import (
+	"context"
+	"errors"
+	"image"
+	"image/color"
+	"math"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/neuralstyle/neuralstyle/imageio"
+	"github.com/neuralstyle/neuralstyle/optim"
+	"github.com/neuralstyle/neuralstyle/vgg"
+)
+
+// The tests run the whole pipeline on the tiny VGG19-shaped fixture network
+// of package vgg (random weights, 4–12 channels), on images of a few dozen
+// pixels, so they take seconds.
+
+const fixtureWeights = "../vgg/testdata/vgg19_new.mat"
+
+var (
+	modelOnce sync.Once
+	model     *vgg.Model
+	modelErr  error
+)
+
+func fixtureModel(t testing.TB) *vgg.Model {
+	t.Helper()
+	modelOnce.Do(func() { model, modelErr = vgg.Load(fixtureWeights) })
+	require.NoError(t, modelErr)
+	return model
+}
+
+// contentImage is a smooth colour gradient with a bright square.
+func contentImage(w, h int) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			c := color.RGBA{uint8(40 + 150*x/w), uint8(60 + 120*y/h), 110, 255}
+			if x > w/3 && x < 2*w/3 && y > h/3 && y < 2*h/3 {
+				c = color.RGBA{230, 220, 90, 255}
+			}
+			img.SetRGBA(x, y, c)
+		}
+	}
+	return img
+}
+
+// styleImage is a high-contrast pattern of coloured diagonal stripes.
+func styleImage(w, h int) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			switch (x + 2*y) / 3 % 3 {
+			case 0:
+				img.SetRGBA(x, y, color.RGBA{20, 40, 200, 255})
+			case 1:
+				img.SetRGBA(x, y, color.RGBA{240, 200, 30, 255})
+			default:
+				img.SetRGBA(x, y, color.RGBA{10, 10, 10, 255})
+			}
+		}
+	}
+	return img
+}
+
+func transfer(t *testing.T, opts ...Option) (*Result, error) {
+	t.Helper()
+	base := []Option{WithModel(fixtureModel(t)), WithMaxSize(40), WithIterations(20), WithThreads(2, 1)}
+	return Transfer(context.Background(), contentImage(40, 32), styleImage(36, 36), append(base, opts...)...)
+}
+
+func TestOptimizersReduceLoss(t *testing.T) {
+	cases := []struct {
+		name   string
+		opts   []Option
+		factor float64 // final loss at most first/factor
+	}{
+		{"lbfgs", []Option{WithOptimizer(LBFGS()), WithIterations(30)}, 50},
+		{"adam", []Option{WithOptimizer(Adam(2)), WithIterations(60)}, 5},
+		{"adam-averaged", []Option{WithOptimizer(Adam(2)), WithIterations(60), WithAveraging(0.9)}, 3},
+		{"lbfgs-max-pool", []Option{WithPooling(vgg.MaxPool), WithIterations(30)}, 20},
+		{"lbfgs-mean-gram-sq-tv", []Option{WithGramNorm(1), WithTVKind(1), WithContentNorm(2), WithIterations(30)}, 10},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := transfer(t, tc.opts...)
+			require.NoError(t, err)
+			require.NotEmpty(t, res.History)
+			first, last := res.History[0].Loss, res.Loss
+			t.Logf("loss %.4g → %.4g in %d iterations, %d evaluations", first, last, res.Iterations, res.Evaluations)
+			assert.Less(t, last, first/tc.factor)
+			assert.Equal(t, image.Rect(0, 0, 40, 32), res.Image.Bounds())
+			for _, p := range res.History {
+				assert.InDelta(t, p.Loss, p.Content+p.Style+p.TV, 1e-3*p.Loss, "terms add up at iteration %d", p.Iteration)
+			}
+		})
+	}
+}
+
+// With only the style term, the output's Gram matrices approach the style
+// image's: the style loss falls by orders of magnitude.
+func TestStyleOnlyApproachesStyleGrams(t *testing.T) {
+	res, err := transfer(t, WithContentWeight(0), WithTVWeight(0), WithIterations(40))
+	require.NoError(t, err)
+	first, last := res.History[0].Style, res.History[len(res.History)-1].Style
+	t.Logf("style loss %.4g → %.4g", first, last)
+	assert.Less(t, last, first/100)
+	assert.Zero(t, res.History[0].Content)
+}
+
+// With only the content term, a noise start moves towards the content image.
+func TestContentOnlyApproachesContent(t *testing.T) {
+	content := contentImage(40, 32)
+	res, err := Transfer(context.Background(), content, styleImage(36, 36), WithModel(fixtureModel(t)), WithMaxSize(40),
+		WithStyleWeight(0), WithTVWeight(0), WithInit(InitNoise), WithNoise(0.5, 7), WithIterations(60),
+		WithContentLayers(map[string]float64{"conv1_1": 1}))
+	require.NoError(t, err)
+	start, err := Transfer(context.Background(), content, styleImage(36, 36), WithModel(fixtureModel(t)), WithMaxSize(40),
+		WithStyleWeight(0), WithTVWeight(0), WithInit(InitNoise), WithNoise(0.5, 7), WithIterations(1), WithOptimizer(Adam(1e-9)),
+		WithContentLayers(map[string]float64{"conv1_1": 1}))
+	require.NoError(t, err)
+	before, after := meanAbsDiff(start.Image, content), meanAbsDiff(res.Image, content)
+	t.Logf("mean |pixel − content|: %.2f at the start, %.2f after", before, after)
+	assert.Less(t, after, before*0.5)
+}
+
+func meanAbsDiff(a, b *image.RGBA) float64 {
+	sum := 0.0
+	for i := range a.Pix {
+		if i%4 == 3 {
+			continue
+		}
+		sum += math.Abs(float64(a.Pix[i]) - float64(b.Pix[i]))
+	}
+	return sum / float64(len(a.Pix)*3/4)
+}
+
+// meanAbsDiffRegion is meanAbsDiff over the pixels with x in [x0, x1).
+func meanAbsDiffRegion(a, b *image.RGBA, x0, x1 int) float64 {
+	sum, n := 0.0, 0
+	for y := a.Rect.Min.Y; y < a.Rect.Max.Y; y++ {
+		for x := x0; x < x1; x++ {
+			for c := 0; c < 3; c++ {
+				sum += math.Abs(float64(a.Pix[a.PixOffset(x, y)+c]) - float64(b.Pix[b.PixOffset(x, y)+c]))
+				n++
+			}
+		}
+	}
+	return sum / float64(n)
+}
+
+func TestOriginalColorsKeepContentChroma(t *testing.T) {
+	content := contentImage(40, 32)
+	plain, err := transfer(t)
+	require.NoError(t, err)
+	for _, space := range []imageio.ColorSpace{imageio.YUV, imageio.YCrCb, imageio.Lab, imageio.Luv} {
+		t.Run(space.String(), func(t *testing.T) {
+			kept, err := transfer(t, WithOriginalColors(space))
+			require.NoError(t, err)
+			chromaKept, chromaPlain := chromaDiff(kept.Image, content), chromaDiff(plain.Image, content)
+			t.Logf("chroma distance to content: %.2f with original colours, %.2f without", chromaKept, chromaPlain)
+			assert.Less(t, chromaKept, 0.25*chromaPlain)
+		})
+	}
+}
+
+// chromaDiff is the mean distance between the Cb/Cr channels of a and b.
+func chromaDiff(a, b *image.RGBA) float64 {
+	sum := 0.0
+	for y := 0; y < a.Rect.Dy(); y++ {
+		for x := 0; x < a.Rect.Dx(); x++ {
+			pa, pb := a.RGBAAt(x, y), b.RGBAAt(x, y)
+			_, cba, cra := color.RGBToYCbCr(pa.R, pa.G, pa.B)
+			_, cbb, crb := color.RGBToYCbCr(pb.R, pb.G, pb.B)
+			sum += math.Abs(float64(cba)-float64(cbb)) + math.Abs(float64(cra)-float64(crb))
+		}
+	}
+	return sum / float64(a.Rect.Dx()*a.Rect.Dy())
+}
+
+// A mask that is white on the left half and black on the right confines the
+// change to the left.
+func TestMaskConfinesStyle(t *testing.T) {
+	content := contentImage(40, 32)
+	mask := image.NewGray(image.Rect(0, 0, 40, 32))
+	for y := 0; y < 32; y++ {
+		for x := 0; x < 20; x++ {
+			mask.SetGray(x, y, color.Gray{255})
+		}
+	}
+	res, err := transfer(t, WithStyleMasks(mask), WithIterations(30))
+	require.NoError(t, err)
+	left, right := meanAbsDiffRegion(res.Image, content, 0, 12), meanAbsDiffRegion(res.Image, content, 28, 40)
+	t.Logf("mean change: %.2f in the masked-in quarter, %.2f in the masked-out quarter", left, right)
+	assert.Less(t, right, 0.3*left)
+}
+
+func TestSameSeedSameOutput(t *testing.T) {
+	run := func(seed uint64) *image.RGBA {
+		res, err := transfer(t, WithInit(InitNoise), WithNoise(0.8, seed), WithIterations(8))
+		require.NoError(t, err)
+		return res.Image
+	}
+	a, b, c := run(42), run(42), run(43)
+	assert.Equal(t, a.Pix, b.Pix, "same seed, same bytes")
+	assert.NotEqual(t, a.Pix, c.Pix, "another seed, another image")
+}
+
+func TestInitStyleStartsFromStyle(t *testing.T) {
+	res, err := transfer(t, WithInit(InitStyle), WithIterations(1), WithOptimizer(Adam(1e-9)))
+	require.NoError(t, err)
+	// The style image is first scaled to the output's longest side (as for
+	// the loss), then to the output's shape.
+	scaled, err := imageio.Resize(styleImage(36, 36), 40)
+	require.NoError(t, err)
+	styleResized, err := imageio.ResizeTo(scaled, 40, 32)
+	require.NoError(t, err)
+	assert.Less(t, meanAbsDiff(res.Image, styleResized), 1.0)
+}
+
+func TestCancelReturnsBestSoFar(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res, err := Transfer(ctx, contentImage(40, 32), styleImage(36, 36), WithModel(fixtureModel(t)), WithMaxSize(40),
+		WithIterations(200), WithOptimizer(Adam(2)), WithProgress(func(p Progress) error {
+			if p.Iteration == 5 {
+				cancel()
+			}
+			return nil
+		}))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.Canceled)
+	require.NotNil(t, res)
+	require.NotNil(t, res.Image)
+	assert.LessOrEqual(t, res.Iterations, 6)
+	assert.Less(t, res.Loss, res.History[0].Loss)
+}
+
+func TestCancelBeforeStart(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := Transfer(ctx, contentImage(40, 32), styleImage(36, 36), WithModel(fixtureModel(t)), WithMaxSize(40))
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Nil(t, res)
+}
+
+func TestProgressErrorStops(t *testing.T) {
+	stop := errors.New("enough")
+	res, err := transfer(t, WithIterations(50), WithProgress(func(p Progress) error {
+		if p.Iteration == 3 {
+			return stop
+		}
+		return nil
+	}))
+	assert.ErrorIs(t, err, stop)
+	require.NotNil(t, res)
+	assert.Len(t, res.History, 3)
+}
+
+func TestCheckpoints(t *testing.T) {
+	var got []int
+	res, err := transfer(t, WithIterations(10), WithOptimizer(Adam(1)), WithCheckpoint(3, func(c Checkpoint) error {
+		got = append(got, c.Iteration)
+		assert.Equal(t, image.Rect(0, 0, 40, 32), c.Image.Bounds())
+		return nil
+	}))
+	require.NoError(t, err)
+	assert.Equal(t, []int{3, 6, 9}, got)
+	assert.Equal(t, 10, res.Iterations)
+
+	stop := errors.New("disk full")
+	_, err = transfer(t, WithIterations(10), WithCheckpoint(2, func(Checkpoint) error { return stop }))
+	assert.ErrorIs(t, err, stop)
+	assert.ErrorContains(t, err, "checkpoint")
+}
+
+func TestEarlyStop(t *testing.T) {
+	res, err := transfer(t, WithIterations(500), WithEarlyStop(0.05))
+	require.NoError(t, err)
+	assert.Less(t, res.Iterations, 500)
+	n := len(res.History)
+	require.GreaterOrEqual(t, n, 2)
+	prev, last := res.History[n-2].Loss, res.History[n-1].Loss
+	assert.LessOrEqual(t, math.Abs(prev-last), 0.05*math.Abs(last))
+}
+
+func TestMultipleStyles(t *testing.T) {
+	second := image.NewRGBA(image.Rect(0, 0, 30, 50))
+	for i := range second.Pix {
+		second.Pix[i] = uint8(i * 37)
+	}
+	res, err := transfer(t, WithExtraStyles(second), WithStyleBlendWeights(3, 1), WithIterations(20))
+	require.NoError(t, err)
+	assert.Less(t, res.Loss, res.History[0].Loss)
+	masks, err := transfer(t, WithExtraStyles(second), WithStyleMasks(nil, image.NewGray(image.Rect(0, 0, 8, 8))), WithIterations(5))
+	require.NoError(t, err)
+	assert.NotNil(t, masks.Image)
+}
+
+func TestColorMatch(t *testing.T) {
+	res, err := transfer(t, WithColorMatch(), WithIterations(10))
+	require.NoError(t, err)
+	assert.Less(t, res.Loss, res.History[0].Loss)
+}
+
+func TestInvalidOptions(t *testing.T) {
+	cases := []struct {
+		name string
+		opts []Option
+		msg  string
+	}{
+		{"unknown content layer", []Option{WithContentLayers(map[string]float64{"conv9_9": 1})}, `WithContentLayers(conv9_9)`},
+		{"unknown style layer", []Option{WithStyleLayers(map[string]float64{"relu1_1": 1, "fc7": 1})}, `WithStyleLayers(fc7)`},
+		{"negative layer weight", []Option{WithStyleLayers(map[string]float64{"relu1_1": -1})}, "relu1_1=-1"},
+		{"zero layer weights", []Option{WithContentLayers(map[string]float64{"conv4_2": 0})}, "weights sum to zero"},
+		{"no layers", []Option{WithStyleLayers(nil)}, "at least one layer"},
+		{"negative content weight", []Option{WithContentWeight(-1)}, "WithContentWeight(-1)"},
+		{"NaN style weight", []Option{WithStyleWeight(math.NaN())}, "WithStyleWeight(NaN)"},
+		{"infinite tv weight", []Option{WithTVWeight(math.Inf(1))}, "WithTVWeight(+Inf)"},
+		{"zero iterations", []Option{WithIterations(0)}, "WithIterations(0)"},
+		{"negative iterations", []Option{WithIterations(-5)}, "WithIterations(-5)"},
+		{"tiny max size", []Option{WithMaxSize(4)}, "WithMaxSize(4)"},
+		{"huge max size", []Option{WithMaxSize(1 << 20)}, "WithMaxSize(1048576)"},
+		{"style scale", []Option{WithStyleScale(0)}, "WithStyleScale(0)"},
+		{"noise ratio", []Option{WithNoise(1.5, 0)}, "WithNoise(1.5)"},
+		{"negative lr", []Option{WithOptimizer(Adam(-1))}, "WithOptimizer(adam(-1))"},
+		{"zero optimizer", []Option{WithOptimizer(Optimizer{})}, "WithOptimizer"},
+		{"bad init", []Option{WithInit(Init(9))}, "WithInit(9)"},
+		{"bad pooling", []Option{WithPooling(vgg.Pooling(7))}, "WithPooling(7)"},
+		{"bad device", []Option{WithDevice("gpu")}, `WithDevice("gpu")`},
+		{"negative threads", []Option{WithThreads(-1, 0)}, "WithThreads(-1, 0)"},
+		{"checkpoint interval", []Option{WithCheckpoint(0, func(Checkpoint) error { return nil })}, "WithCheckpoint(0)"},
+		{"averaging decay", []Option{WithAveraging(1)}, "WithAveraging(1)"},
+		{"early stop", []Option{WithEarlyStop(-0.1)}, "WithEarlyStop(-0.1)"},
+		{"blend weight count", []Option{WithStyleBlendWeights(1, 2)}, "2 weights for 1 style images"},
+		{"blend weights zero", []Option{WithStyleBlendWeights(0)}, "sum to zero"},
+		{"mask count", []Option{WithStyleMasks(nil, nil)}, "WithStyleMasks(2 masks)"},
+		{"nil extra style", []Option{WithExtraStyles(nil)}, "WithExtraStyles(image 0)"},
+		{"nil model", []Option{WithModel(nil)}, "WithModel(nil)"},
+		{"nil option", []Option{nil}, "nil Option"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := transfer(t, tc.opts...)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, ErrInvalidOption)
+			assert.ErrorContains(t, err, tc.msg)
+			assert.Nil(t, res)
+		})
+	}
+}
+
+func TestInvalidImages(t *testing.T) {
+	m := fixtureModel(t)
+	cases := []struct {
+		name           string
+		content, style image.Image
+		opts           []Option
+		msg            string
+	}{
+		{"nil content", nil, styleImage(20, 20), nil, "content image is nil or empty"},
+		{"empty content", image.NewRGBA(image.Rectangle{}), styleImage(20, 20), nil, "content image is nil or empty"},
+		{"nil style", contentImage(20, 20), nil, nil, "style image is nil or empty"},
+		{"content too thin", contentImage(400, 4), styleImage(20, 20), []Option{WithMaxSize(64)}, "content image is 64×1"},
+		{"style too thin", contentImage(32, 32), styleImage(300, 2), []Option{WithMaxSize(32)}, "style image 1 is 32×1"},
+		{"empty mask", contentImage(32, 32), styleImage(32, 32), []Option{WithStyleMasks(image.NewGray(image.Rectangle{}))}, "WithStyleMasks(mask 1)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Transfer(context.Background(), tc.content, tc.style, append([]Option{WithModel(m), WithIterations(2)}, tc.opts...)...)
+			require.Error(t, err)
+			assert.True(t, errors.Is(err, ErrInvalidImage) || errors.Is(err, ErrInvalidOption), "%v", err)
+			assert.ErrorContains(t, err, tc.msg)
+			assert.Nil(t, res)
+		})
+	}
+}
+
+func TestMissingWeightsFile(t *testing.T) {
+	_, err := Transfer(context.Background(), contentImage(32, 32), styleImage(32, 32), WithWeightsFile(t.TempDir()+"/none.mat"))
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "none.mat")
+	t.Setenv(WeightsEnv, t.TempDir()+"/from-env.mat")
+	_, err = NewTransferer()
+	assert.ErrorContains(t, err, "from-env.mat")
+}
+
+// A Transferer reuses its graph for transfers of the same size and rebuilds
+// it for another size; results do not depend on what ran before.
+func TestTransfererReuse(t *testing.T) {
+	tr, err := NewTransferer(WithModel(fixtureModel(t)), WithIterations(6), WithMaxSize(40))
+	require.NoError(t, err)
+	defer tr.Close()
+	ctx := context.Background()
+	a1, err := tr.Transfer(ctx, contentImage(40, 32), styleImage(36, 36))
+	require.NoError(t, err)
+	first := tr.engine
+	// Another style image of another size: same graph.
+	_, err = tr.Transfer(ctx, contentImage(40, 32), styleImage(20, 50))
+	require.NoError(t, err)
+	assert.Same(t, first, tr.engine, "same output size reuses the graph")
+	a2, err := tr.Transfer(ctx, contentImage(40, 32), styleImage(36, 36))
+	require.NoError(t, err)
+	assert.Equal(t, a1.Image.Pix, a2.Image.Pix, "targets are recomputed per transfer")
+	// Another content size: a new graph.
+	b, err := tr.Transfer(ctx, contentImage(30, 40), styleImage(36, 36))
+	require.NoError(t, err)
+	assert.NotSame(t, first, tr.engine)
+	assert.Equal(t, image.Rect(0, 0, 30, 40), b.Image.Bounds())
+
+	require.NoError(t, tr.Close())
+	require.NoError(t, tr.Close(), "Close is idempotent")
+	_, err = tr.Transfer(ctx, contentImage(40, 32), styleImage(36, 36))
+	assert.ErrorIs(t, err, ErrClosed)
+}
+
+// Transfers on several goroutines sharing one model give the results they
+// give one after another.
+func TestConcurrentTransfersShareModel(t *testing.T) {
+	contents := []*image.RGBA{contentImage(40, 32), contentImage(32, 40), contentImage(40, 40), contentImage(36, 24)}
+	run := func(i int) *Result {
+		res, err := Transfer(context.Background(), contents[i], styleImage(30+i, 30), WithModel(fixtureModel(t)),
+			WithMaxSize(40), WithIterations(8), WithThreads(1, 1))
+		require.NoError(t, err)
+		return res
+	}
+	sequential := make([]*Result, len(contents))
+	for i := range contents {
+		sequential[i] = run(i)
+	}
+	concurrent := make([]*Result, len(contents))
+	var wg sync.WaitGroup
+	for i := range contents {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			concurrent[i] = run(i)
+		}()
+	}
+	wg.Wait()
+	for i := range contents {
+		assert.Equal(t, sequential[i].Image.Pix, concurrent[i].Image.Pix, "transfer %d", i)
+	}
+}
+
+// A network whose activations overflow float32 gives an infinite loss; the
+// run stops with optim.ErrNonFinite instead of returning garbage.
+func TestNonFiniteLoss(t *testing.T) {
+	m := fixtureModel(t)
+	convs := m.Convs()
+	for i := range convs {
+		for j := range convs[i].Kernel {
+			convs[i].Kernel[j] *= 1e6
+		}
+	}
+	huge, err := vgg.New(convs, m.MeanPixel())
+	require.NoError(t, err)
+	_, err = Transfer(context.Background(), contentImage(40, 32), styleImage(36, 36), WithModel(huge), WithMaxSize(40), WithIterations(5))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, optim.ErrNonFinite)
+	assert.ErrorContains(t, err, "iteration 0")
+}
