@@ -1,0 +1,88 @@
+package style_test
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"log"
+
+	"github.com/neuralstyle/neuralstyle/imageio"
+	"github.com/neuralstyle/neuralstyle/style"
+	"github.com/neuralstyle/neuralstyle/vgg"
+)
+
+// Stylize one photograph with the real VGG19 weights. (Compiled, not run:
+// the 534 MB weights file is not part of the repository.)
+func ExampleTransfer() {
+	model, err := vgg.Load("imagenet-vgg-verydeep-19.mat")
+	if err != nil {
+		log.Fatal(err)
+	}
+	photo, err := imageio.Load("photo.jpg", imageio.DecodeOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	painting, err := imageio.Load("starry_night.jpg", imageio.DecodeOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := style.Transfer(context.Background(), photo, painting,
+		style.WithModel(model),
+		style.WithIterations(500),
+		style.WithProgress(func(p style.Progress) error {
+			if p.Iteration%50 == 0 {
+				fmt.Printf("iteration %d: loss %.4g (content %.3g, style %.3g, tv %.3g)\n",
+					p.Iteration, p.Loss, p.Content, p.Style, p.TV)
+			}
+			return nil
+		}),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := imageio.Save("photo_starry.png", res.Image, imageio.EncodeOptions{}); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// A Transferer keeps its TensorFlow graph between transfers of the same size.
+// This example runs on the tiny random network the tests use, so its output
+// is not a real stylization; with vgg.Load("imagenet-vgg-verydeep-19.mat")
+// it is.
+func ExampleTransferer() {
+	model, err := vgg.Load("../vgg/testdata/vgg19_new.mat")
+	if err != nil {
+		log.Fatal(err)
+	}
+	t, err := style.NewTransferer(style.WithModel(model), style.WithMaxSize(48), style.WithIterations(10))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer t.Close()
+
+	painting := image.NewRGBA(image.Rect(0, 0, 32, 32))
+	for i := range painting.Pix {
+		painting.Pix[i] = uint8(i * 7)
+	}
+	for _, shade := range []uint8{60, 180} {
+		photo := image.NewUniform(color.RGBA{shade, 120, 200 - shade, 255})
+		res, err := t.Transfer(context.Background(), &boundedImage{photo, image.Rect(0, 0, 64, 48)}, painting)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%v image after %d iterations, loss lower: %v\n",
+			res.Image.Bounds().Size(), res.Iterations, res.Loss < res.History[0].Loss)
+	}
+	// Output:
+	// (48,36) image after 10 iterations, loss lower: true
+	// (48,36) image after 10 iterations, loss lower: true
+}
+
+// boundedImage gives an image.Uniform finite bounds.
+type boundedImage struct {
+	image.Image
+	r image.Rectangle
+}
+
+func (b *boundedImage) Bounds() image.Rectangle { return b.r }
