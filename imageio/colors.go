@@ -31,9 +31,21 @@ func PreserveColors(content, stylized image.Image, space ColorSpace) (*image.RGB
 	}
 	c, s := ToRGBA(content), ToRGBA(stylized)
 	out := image.NewRGBA(c.Rect)
+	cie := space == Lab || space == Luv
+	var lin [256]float64 // sRGB decoding of each 8-bit level
+	for i := range lin {
+		lin[i] = srgbToLinear(float64(i) / 255)
+	}
 	for i := 0; i < len(out.Pix); i += 4 {
-		l, _, _ := space.FromRGB(float64(s.Pix[i])/255, float64(s.Pix[i+1])/255, float64(s.Pix[i+2])/255)
-		_, c1, c2 := space.FromRGB(float64(c.Pix[i])/255, float64(c.Pix[i+1])/255, float64(c.Pix[i+2])/255)
+		var l, c1, c2 float64
+		if cie {
+			// Luminance needs only Y; chroma needs all of XYZ.
+			l = lightness(linearY(lin[s.Pix[i]], lin[s.Pix[i+1]], lin[s.Pix[i+2]]))
+			_, c1, c2 = space.fromLinear(lin[c.Pix[i]], lin[c.Pix[i+1]], lin[c.Pix[i+2]])
+		} else {
+			l, _, _ = space.FromRGB(float64(s.Pix[i])/255, float64(s.Pix[i+1])/255, float64(s.Pix[i+2])/255)
+			_, c1, c2 = space.FromRGB(float64(c.Pix[i])/255, float64(c.Pix[i+1])/255, float64(c.Pix[i+2])/255)
+		}
 		r, g, b := space.ToRGB(l, c1, c2)
 		out.Pix[i], out.Pix[i+1], out.Pix[i+2], out.Pix[i+3] = unitTo8(r), unitTo8(g), unitTo8(b), 255
 	}

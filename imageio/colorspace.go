@@ -84,20 +84,34 @@ func (s ColorSpace) FromRGB(r, g, b float64) (c0, c1, c2 float64) {
 	case YCrCb:
 		y := lumaR*r + lumaG*g + lumaB*b
 		return y, ycrcbCr*(r-y) + chromaDelta, ycrcbCb*(b-y) + chromaDelta
-	case Lab:
-		x, y, z := rgbToXYZ(r, g, b)
-		fx, fy, fz := labF(x/whiteX), labF(y), labF(z/whiteZ)
-		return 116*fy - 16, 500 * (fx - fy), 200 * (fy - fz)
-	case Luv:
-		x, y, z := rgbToXYZ(r, g, b)
-		l := lightness(y)
-		d := x + 15*y + 3*z
-		if d <= 0 {
-			return l, 0, 0
-		}
-		return l, 13 * l * (4*x/d - whiteU), 13 * l * (9*y/d - whiteV)
+	case Lab, Luv:
+		return s.fromLinear(srgbToLinear(r), srgbToLinear(g), srgbToLinear(b))
 	}
 	return math.NaN(), math.NaN(), math.NaN()
+}
+
+// fromLinear is FromRGB for Lab and Luv, from linear-light RGB.
+func (s ColorSpace) fromLinear(r, g, b float64) (c0, c1, c2 float64) {
+	m := &rgbXYZ
+	x := m[0][0]*r + m[0][1]*g + m[0][2]*b
+	y := m[1][0]*r + m[1][1]*g + m[1][2]*b
+	z := m[2][0]*r + m[2][1]*g + m[2][2]*b
+	if s == Lab {
+		fx, fy, fz := labF(x/whiteX), labF(y), labF(z/whiteZ)
+		return 116*fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+	}
+	l := lightness(y)
+	d := x + 15*y + 3*z
+	if d <= 0 {
+		return l, 0, 0
+	}
+	return l, 13 * l * (4*x/d - whiteU), 13 * l * (9*y/d - whiteV)
+}
+
+// linearY is the relative luminance Y of linear-light RGB.
+func linearY(r, g, b float64) float64 {
+	m := &rgbXYZ
+	return m[1][0]*r + m[1][1]*g + m[1][2]*b
 }
 
 // ToRGB is the inverse of FromRGB. The result is not clamped: colours outside
@@ -225,14 +239,6 @@ func linearToSRGB(l float64) float64 {
 		return l * 12.92
 	}
 	return math.Copysign(1.055*math.Pow(a, 1/2.4)-0.055, l)
-}
-
-func rgbToXYZ(r, g, b float64) (x, y, z float64) {
-	r, g, b = srgbToLinear(r), srgbToLinear(g), srgbToLinear(b)
-	m := &rgbXYZ
-	return m[0][0]*r + m[0][1]*g + m[0][2]*b,
-		m[1][0]*r + m[1][1]*g + m[1][2]*b,
-		m[2][0]*r + m[2][1]*g + m[2][2]*b
 }
 
 func xyzToRGB(x, y, z float64) (r, g, b float64) {
