@@ -9,15 +9,25 @@ over white); the Go tests decode the same files and compare.
 
 Run from the repository root with the pinned venv:
     PY=$(imageio/testdata/fixtures-venv.sh) && "$PY" imageio/testdata/make_images.py
+(`make goldens` runs it with the numpy-only golden venv; it then re-runs
+itself with the Pillow venv.)
 """
 
 import json
 import os
-
-import numpy as np
-from PIL import Image, ImageOps
+import subprocess
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+try:
+    import numpy as np
+    from PIL import Image, ImageOps
+except ImportError:
+    # Run by `make goldens` with the numpy/scipy venv: re-run this script with
+    # the Pillow venv pinned by requirements.txt beside it.
+    py = subprocess.check_output([os.path.join(HERE, "fixtures-venv.sh")], text=True).strip()
+    os.execv(py, [py, os.path.abspath(__file__)] + sys.argv[1:])
 OUT = os.path.join(HERE, "formats")
 
 # Block colours, row-major: 2 rows x 3 columns of 8x8 blocks.
