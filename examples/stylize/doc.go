@@ -1,0 +1,68 @@
+// Command stylize renders a content image in the style of one or more style
+// images with neuralstyle's style.Transfer (Gatys, Ecker and Bethge, 2016),
+// and writes the result, a plot of the loss curves and, on request,
+// checkpoints.
+//
+// Usage:
+//
+//	stylize -content photo.jpg -style painting.jpg [-style another.jpg ...] [flags]
+//
+// The flags follow cysmith/neural-style-tf's names where there is one:
+//
+//	-content FILE            content image (PNG, JPEG, GIF, BMP, TIFF, WebP); required
+//	-style FILE              style image; repeat to blend several; at least one
+//	-style-weights W1,W2,…   blend weights, one per -style (normalized; default equal)
+//	-mask FILE               style mask, one per -style: white where that style applies
+//	-content-weight α        content-loss weight (default 5)
+//	-style-weight β          style-loss weight (default 1e4)
+//	-tv-weight γ             total-variation weight (default 1e-3; 0 = off)
+//	-tv-kind abs|squared     total-variation differences (default abs)
+//	-content-layers L        e.g. conv4_2 (the default) or conv4_2:1,conv5_2:0.5
+//	-style-layers L          default relu1_1:0.2,relu2_1:0.2,relu3_1:0.2,relu4_1:0.2,relu5_1:0.2
+//	-content-norm N          tutorial, mean or half (neural-style-tf's 1, 2, 3; default tutorial)
+//	-gram-norm N             tutorial or mean (default tutorial)
+//	-iterations N            optimizer iterations (default 1000)
+//	-optimizer lbfgs|adam    (default lbfgs)
+//	-lr R                    Adam's learning rate (default 1)
+//	-early-stop TOL          stop when the loss changes by less than TOL relatively (default off)
+//	-average DECAY           return an exponential moving average of the iterates (default off)
+//	-max-size PX             longest side of the output (default 512)
+//	-style-scale S           style images' longest side relative to the output's (default 1)
+//	-init content|style|noise  starting image (default content)
+//	-noise-ratio R, -seed N  the noise start: R·noise + (1−R)·content (default 1, 0)
+//	-original-colors SPACE   keep the content's colours: yuv, ycrcb, luv or lab (default off)
+//	-color-match             match the style images' colour histograms to the content's
+//	-pooling avg|max         (default avg)
+//	-out FILE                result, .png or .jpg (default stylized.png)
+//	-quality Q               JPEG quality (default 95)
+//	-plot FILE               loss plot, .png (default <out without extension>_loss.png; "" = none)
+//	-checkpoint-every N      also save <out without extension>_iter<N><extension> every N iterations
+//	-weights FILE            imagenet-vgg-verydeep-19.mat (default $NEURALSTYLE_WEIGHTS, else ./imagenet-vgg-verydeep-19.mat)
+//	-device D                TensorFlow device, e.g. /cpu:0 or /gpu:0
+//	-threads N|INTRA,INTER   TensorFlow thread pools (default one per core)
+//	-quiet                   print nothing but errors
+//
+// While it runs, stylize shows a progress bar with the estimated time left
+// and the current losses on stderr when stderr is a terminal, and otherwise
+// prints a line to stdout every few iterations (about 20 lines per run).
+// At the end it prints the files it wrote.
+//
+// # Failures
+//
+// Everything that can be checked without the weights is checked before they
+// are loaded: the flags, the output directory, the input images. Any failure
+// (a bad flag value, a missing or unreadable file, bad weights, Ctrl-C)
+// prints exactly one line, "stylize: <error>", to stderr and exits with
+// status 2 for a bad command line and 1 otherwise. The result and the plot
+// are each written in full under a temporary name in the output directory
+// and renamed into place only when both are ready, so a failure never
+// leaves a partial or new output behind and an existing file at -out is left
+// as it was. Checkpoints written before a failure are kept: they are
+// complete images, and keeping them is their purpose.
+//
+// The TensorFlow library writes log lines of its own to stderr: INFO lines
+// when it is loaded unless TF_CPP_MIN_LOG_LEVEL is 1 or more (make sets
+// it), and, in TensorFlow 2.18, two lines from its Abseil logging when the
+// first session runs, which no setting hides. They do not start with
+// "stylize:".
+package main

@@ -1,0 +1,463 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/neuralstyle/neuralstyle/imageio"
+	"github.com/neuralstyle/neuralstyle/loss"
+	"github.com/neuralstyle/neuralstyle/style"
+	"github.com/neuralstyle/neuralstyle/vgg"
+)
+
+// errUsage marks errors in the command line (exit status 2) as opposed to
+// failures while working (exit status 1).
+var errUsage = errors.New("usage")
+
+// usageError is a command-line error: its text is the message, and it
+// matches errUsage.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string        { return e.msg }
+func (e *usageError) Is(target error) bool { return target == errUsage }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, " ") }
+
+func (s *stringList) Set(v string) error {
+	*s = append(*s, v)
+	return nil
+}
+
+// flags holds the raw command line.
+type flags struct {
+	content       string
+	styles        stringList
+	styleWeights  string
+	masks         stringList
+	contentWeight float64
+	styleWeight   float64
+	tvWeight      float64
+	tvKind        string
+	contentLayers string
+	styleLayers   string
+	contentNorm   string
+	gramNorm      string
+
+	iterations int
+	optimizer  string
+	lr         float64
+	earlyStop  float64
+	average    float64
+
+	maxSize        int
+	styleScale     float64
+	init           string
+	noiseRatio     float64
+	seed           uint64
+	originalColors string
+	colorMatch     bool
+	pooling        string
+
+	out             string
+	plot            string
+	plotSet         bool
+	checkpointEvery int
+	quality         int
+	weights         string
+	device          string
+	threads         string
+	quiet           bool
+}
+
+// defaultWeights is the -weights default: $NEURALSTYLE_WEIGHTS, else the
+// file name of the real weights in the current directory.
+func defaultWeights() string {
+	if p := os.Getenv(style.WeightsEnv); p != "" {
+		return p
+	}
+	return style.DefaultWeightsFile
+}
+
+// formatLayers writes a layer map as the flags take it, sorted by name.
+func formatLayers(m map[string]float64) string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	if len(names) == 1 && m[names[0]] == 1 {
+		return names[0]
+	}
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n + ":" + strconv.FormatFloat(m[n], 'g', -1, 64)
+	}
+	return strings.Join(parts, ",")
+}
+
+// newFlagSet defines the command's flags on a fresh FlagSet that reports
+// nothing itself: run prints the one-line error or the usage.
+func newFlagSet() (*flag.FlagSet, *flags) {
+	f := &flags{}
+	fs := flag.NewFlagSet("stylize", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+
+	fs.StringVar(&f.content, "content", "", "content image `file` (PNG, JPEG, GIF, BMP, TIFF or WebP); required")
+	fs.Var(&f.styles, "style", "style image `file`; repeat the flag to blend several styles; at least one is required")
+	fs.StringVar(&f.styleWeights, "style-weights", "", "blend `weights` of the style images, comma-separated, one per -style (normalized to sum to 1; default equal)")
+	fs.Var(&f.masks, "mask", "style mask image `file`, one per -style in the same order: white where that style applies, black where not (\"\" = everywhere)")
+
+	fs.Float64Var(&f.contentWeight, "content-weight", style.DefaultContentWeight, "weight α of the content loss")
+	fs.Float64Var(&f.styleWeight, "style-weight", style.DefaultStyleWeight, "weight β of the style loss")
+	fs.Float64Var(&f.tvWeight, "tv-weight", style.DefaultTVWeight, "weight γ of the total-variation loss (0 = off)")
+	fs.StringVar(&f.tvKind, "tv-kind", "", "total-variation differences: abs or squared (default abs)")
+	fs.StringVar(&f.contentLayers, "content-layers", formatLayers(style.DefaultContentLayers()), "content `layers`: name or name:weight, comma-separated")
+	fs.StringVar(&f.styleLayers, "style-layers", formatLayers(style.DefaultStyleLayers()), "style `layers`: name or name:weight, comma-separated")
+	fs.StringVar(&f.contentNorm, "content-norm", "", "content-loss normalization: tutorial, mean or half (neural-style-tf's 1, 2, 3; default tutorial)")
+	fs.StringVar(&f.gramNorm, "gram-norm", "", "style-loss normalization: tutorial or mean (default tutorial)")
+
+	fs.IntVar(&f.iterations, "iterations", style.DefaultIterations, "optimizer iterations")
+	fs.StringVar(&f.optimizer, "optimizer", "lbfgs", "optimizer: lbfgs or adam")
+	fs.Float64Var(&f.lr, "lr", 1, "Adam learning rate, in pixel units of the 0–255 scale (ignored by lbfgs)")
+	fs.Float64Var(&f.earlyStop, "early-stop", 0, "stop when the loss changes by less than this fraction in one iteration (0 = off)")
+	fs.Float64Var(&f.average, "average", 0, "return an exponential moving average of the iterates with this `decay`, e.g. 0.99 (0 = off)")
+
+	fs.IntVar(&f.maxSize, "max-size", style.DefaultMaxSize, "longest side of the output in `pixels` (the content image is resized to it)")
+	fs.Float64Var(&f.styleScale, "style-scale", 1, "longest side of the style images relative to the output's")
+	fs.StringVar(&f.init, "init", "content", "starting image: content, style or noise")
+	fs.Float64Var(&f.noiseRatio, "noise-ratio", 1, "with -init noise: start from ratio·noise + (1−ratio)·content")
+	fs.Uint64Var(&f.seed, "seed", 0, "seed of the -init noise (same seed, same output on the CPU)")
+	fs.StringVar(&f.originalColors, "original-colors", "", "keep the content's colours, combining in this colour `space`: yuv, ycrcb, luv or lab (default off)")
+	fs.BoolVar(&f.colorMatch, "color-match", false, "match each style image's colour histogram to the content's first")
+	fs.StringVar(&f.pooling, "pooling", "avg", "pooling: avg or max")
+
+	fs.StringVar(&f.out, "out", "stylized.png", "output `file`, .png or .jpg; its directory must exist")
+	fs.Func("plot", "loss-curve plot `file` (.png); \"\" = none (default <out without extension>_loss.png)", func(s string) error {
+		f.plot, f.plotSet = s, true
+		return nil
+	})
+	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 0, "also save the image every `N` iterations as <out without extension>_iter<N><extension> (0 = off)")
+	fs.IntVar(&f.quality, "quality", imageio.DefaultJPEGQuality, "JPEG quality, 1–100, for a .jpg -out")
+	fs.StringVar(&f.weights, "weights", defaultWeights(), "VGG19 weights `file` (MatConvNet's imagenet-vgg-verydeep-19.mat); default $"+style.WeightsEnv+" or ./"+style.DefaultWeightsFile)
+	fs.StringVar(&f.device, "device", "", "TensorFlow `device`, e.g. /cpu:0 or /gpu:0 (default TensorFlow's choice)")
+	fs.StringVar(&f.threads, "threads", "", "TensorFlow threads: `N` (intra- and inter-op) or intra,inter (default one per core)")
+	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
+	return fs, f
+}
+
+// job is a validated command line.
+type job struct {
+	content         string
+	styles          []string
+	masks           []string
+	out             string
+	outFormat       string
+	plot            string // "" = no plot
+	checkpointEvery int
+	quality         int
+	weights         string
+	iterations      int
+	maxSize         int
+	optimizer       string
+	quiet           bool
+
+	// opts are the library options that follow from the flags (everything
+	// but the weights, the images and the callbacks).
+	opts []style.Option
+}
+
+// validate checks the flags and turns them into a job. Everything that can
+// be checked without reading a file is checked here, so that a mistake is
+// reported before the weights (half a gigabyte) are loaded.
+func (f *flags) validate(args []string) (*job, error) {
+	if len(args) > 0 {
+		return nil, usagef("unexpected argument %q (all inputs are given with flags; see -h)", args[0])
+	}
+	if f.content == "" {
+		return nil, usagef("-content is required")
+	}
+	if len(f.styles) == 0 {
+		return nil, usagef("-style is required")
+	}
+	for _, s := range f.styles {
+		if s == "" {
+			return nil, usagef(`-style "": want an image file`)
+		}
+	}
+	if f.weights == "" {
+		return nil, usagef(`-weights "": want the weights file`)
+	}
+	j := &job{
+		content: f.content, styles: f.styles, masks: f.masks, out: f.out,
+		checkpointEvery: f.checkpointEvery, quality: f.quality, weights: f.weights,
+		iterations: f.iterations, maxSize: f.maxSize, quiet: f.quiet,
+	}
+
+	// Outputs.
+	if f.out == "" {
+		return nil, usagef(`-out "": want an output file`)
+	}
+	format, err := imageio.FormatForPath(f.out)
+	if err != nil {
+		return nil, usagef("-out %q: want a .png, .jpg or .jpeg file", f.out)
+	}
+	j.outFormat = format
+	if f.quality < 1 || f.quality > 100 {
+		return nil, usagef("-quality %d: want 1 … 100", f.quality)
+	}
+	j.plot = f.plot
+	if !f.plotSet {
+		j.plot = withSuffix(f.out, "_loss", ".png")
+	}
+	if j.plot != "" {
+		if !strings.EqualFold(filepath.Ext(j.plot), ".png") {
+			return nil, usagef("-plot %q: want a .png file", j.plot)
+		}
+		if samePath(j.plot, f.out) {
+			return nil, usagef("-plot %q: the same file as -out", j.plot)
+		}
+	}
+	if f.checkpointEvery < 0 {
+		return nil, usagef("-checkpoint-every %d: want N ≥ 1, or 0 for no checkpoints", f.checkpointEvery)
+	}
+
+	// Counts.
+	var blend []float64
+	if f.styleWeights != "" {
+		if blend, err = parseFloats(f.styleWeights); err != nil {
+			return nil, usagef("-style-weights %q: %v", f.styleWeights, err)
+		}
+		if len(blend) != len(f.styles) {
+			return nil, usagef("-style-weights %q: %d weights for %d -style images", f.styleWeights, len(blend), len(f.styles))
+		}
+		sum := 0.0
+		for _, w := range blend {
+			if !finiteNonNegative(w) {
+				return nil, usagef("-style-weights %q: want finite weights ≥ 0", f.styleWeights)
+			}
+			sum += w
+		}
+		if sum == 0 {
+			return nil, usagef("-style-weights %q: the weights sum to zero", f.styleWeights)
+		}
+		j.opts = append(j.opts, style.WithStyleBlendWeights(blend...))
+	}
+	if len(f.masks) > 0 && len(f.masks) != len(f.styles) {
+		return nil, usagef("-mask given %d times for %d -style images: want one mask per style image", len(f.masks), len(f.styles))
+	}
+
+	// Loss terms.
+	for _, w := range []struct {
+		name string
+		v    float64
+		opt  func(float64) style.Option
+	}{
+		{"-content-weight", f.contentWeight, style.WithContentWeight},
+		{"-style-weight", f.styleWeight, style.WithStyleWeight},
+		{"-tv-weight", f.tvWeight, style.WithTVWeight},
+	} {
+		if !finiteNonNegative(w.v) {
+			return nil, usagef("%s %v: want a finite weight ≥ 0", w.name, w.v)
+		}
+		j.opts = append(j.opts, w.opt(w.v))
+	}
+	contentLayers, err := parseLayers("-content-layers", f.contentLayers)
+	if err != nil {
+		return nil, err
+	}
+	styleLayers, err := parseLayers("-style-layers", f.styleLayers)
+	if err != nil {
+		return nil, err
+	}
+	j.opts = append(j.opts, style.WithContentLayers(contentLayers), style.WithStyleLayers(styleLayers))
+	if f.contentNorm != "" {
+		n, err := loss.ParseContentNorm(f.contentNorm)
+		if err != nil {
+			return nil, usagef("-content-norm %q: want tutorial, mean or half (or 1, 2, 3)", f.contentNorm)
+		}
+		j.opts = append(j.opts, style.WithContentNorm(n))
+	}
+	if f.gramNorm != "" {
+		n, err := loss.ParseGramNorm(f.gramNorm)
+		if err != nil {
+			return nil, usagef("-gram-norm %q: want tutorial or mean", f.gramNorm)
+		}
+		j.opts = append(j.opts, style.WithGramNorm(n))
+	}
+	if f.tvKind != "" {
+		k, err := loss.ParseTVKind(f.tvKind)
+		if err != nil {
+			return nil, usagef("-tv-kind %q: want abs or squared", f.tvKind)
+		}
+		j.opts = append(j.opts, style.WithTVKind(k))
+	}
+
+	// Optimization.
+	if f.iterations < 1 {
+		return nil, usagef("-iterations %d: want at least 1", f.iterations)
+	}
+	j.opts = append(j.opts, style.WithIterations(f.iterations))
+	switch strings.ToLower(f.optimizer) {
+	case "lbfgs", "l-bfgs":
+		j.optimizer = "L-BFGS"
+		j.opts = append(j.opts, style.WithOptimizer(style.LBFGS()))
+	case "adam":
+		if !finiteNonNegative(f.lr) || f.lr == 0 {
+			return nil, usagef("-lr %v: want a finite learning rate > 0", f.lr)
+		}
+		j.optimizer = fmt.Sprintf("Adam (lr %g)", f.lr)
+		j.opts = append(j.opts, style.WithOptimizer(style.Adam(f.lr)))
+	default:
+		return nil, usagef("-optimizer %q: want lbfgs or adam", f.optimizer)
+	}
+	if f.earlyStop != 0 {
+		j.opts = append(j.opts, style.WithEarlyStop(f.earlyStop))
+	}
+	if f.average != 0 {
+		j.opts = append(j.opts, style.WithAveraging(f.average))
+	}
+
+	// Images and network.
+	j.opts = append(j.opts, style.WithMaxSize(f.maxSize), style.WithStyleScale(f.styleScale))
+	in, err := style.ParseInit(strings.ToLower(f.init))
+	if err != nil {
+		return nil, usagef("-init %q: want content, style or noise", f.init)
+	}
+	j.opts = append(j.opts, style.WithInit(in), style.WithNoise(f.noiseRatio, f.seed))
+	if f.originalColors != "" {
+		cs, err := imageio.ParseColorSpace(f.originalColors)
+		if err != nil {
+			return nil, usagef("-original-colors %q: want yuv, ycrcb, luv or lab", f.originalColors)
+		}
+		j.opts = append(j.opts, style.WithOriginalColors(cs))
+	}
+	if f.colorMatch {
+		j.opts = append(j.opts, style.WithColorMatch())
+	}
+	pool, err := vgg.ParsePooling(f.pooling)
+	if err != nil {
+		return nil, usagef("-pooling %q: want avg or max", f.pooling)
+	}
+	j.opts = append(j.opts, style.WithPooling(pool))
+	if f.device != "" {
+		j.opts = append(j.opts, style.WithDevice(f.device))
+	}
+	if f.threads != "" {
+		intra, inter, err := parseThreads(f.threads)
+		if err != nil {
+			return nil, usagef("-threads %q: %v", f.threads, err)
+		}
+		j.opts = append(j.opts, style.WithThreads(intra, inter))
+	}
+	return j, nil
+}
+
+func finiteNonNegative(v float64) bool {
+	return !math.IsNaN(v) && !math.IsInf(v, 0) && v >= 0
+}
+
+// parseFloats parses a comma-separated list of numbers.
+func parseFloats(s string) ([]float64, error) {
+	var out []float64
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		v, err := strconv.ParseFloat(part, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", part)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// parseLayers parses "conv4_2" or "relu1_1:0.2,relu2_1:0.2" (a missing
+// weight is 1; the library normalizes the weights to sum to 1). Names are
+// checked against VGG19, whose layers include all of VGG16's; the library
+// checks them again against the loaded network.
+func parseLayers(flagName, s string) (map[string]float64, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, usagef("%s %q: want at least one layer, such as conv4_2 or relu1_1:0.2", flagName, s)
+	}
+	out := map[string]float64{}
+	for _, part := range strings.Split(s, ",") {
+		name, weight, hasWeight := strings.Cut(strings.TrimSpace(part), ":")
+		name = strings.TrimSpace(name)
+		w := 1.0
+		if hasWeight {
+			v, err := strconv.ParseFloat(strings.TrimSpace(weight), 64)
+			if err != nil {
+				return nil, usagef("%s %q: weight %q of layer %q is not a number", flagName, s, weight, name)
+			}
+			w = v
+		}
+		switch {
+		case name == "":
+			return nil, usagef("%s %q: empty layer name", flagName, s)
+		case !vgg.HasLayer(vgg.VGG19, name):
+			return nil, usagef("%s: unknown layer %q (VGG layers are named conv1_1, relu1_1, … pool5)", flagName, name)
+		case !finiteNonNegative(w):
+			return nil, usagef("%s: layer %s weight %v: want a finite weight ≥ 0", flagName, name, w)
+		}
+		if _, dup := out[name]; dup {
+			return nil, usagef("%s: layer %q given twice", flagName, name)
+		}
+		out[name] = w
+	}
+	sum := 0.0
+	for _, w := range out {
+		sum += w
+	}
+	if sum == 0 {
+		return nil, usagef("%s %q: the layer weights sum to zero", flagName, s)
+	}
+	return out, nil
+}
+
+// parseThreads parses "N" or "intra,inter".
+func parseThreads(s string) (intra, inter int, err error) {
+	a, b, two := strings.Cut(s, ",")
+	if intra, err = strconv.Atoi(strings.TrimSpace(a)); err != nil || intra < 0 {
+		return 0, 0, errors.New("want N or intra,inter with counts ≥ 0")
+	}
+	inter = intra
+	if two {
+		if inter, err = strconv.Atoi(strings.TrimSpace(b)); err != nil || inter < 0 {
+			return 0, 0, errors.New("want N or intra,inter with counts ≥ 0")
+		}
+	}
+	return intra, inter, nil
+}
+
+// withSuffix returns path with its extension replaced by suffix+ext:
+// withSuffix("out/a.png", "_loss", ".png") is "out/a_loss.png".
+func withSuffix(path, suffix, ext string) string {
+	return strings.TrimSuffix(path, filepath.Ext(path)) + suffix + ext
+}
+
+// samePath reports whether a and b name the same file, as far as can be
+// told without the file existing.
+func samePath(a, b string) bool {
+	if fa, err := os.Stat(a); err == nil {
+		if fb, err := os.Stat(b); err == nil {
+			return os.SameFile(fa, fb)
+		}
+	}
+	aa, err1 := filepath.Abs(a)
+	ab, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == ab
+}

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/neuralstyle/neuralstyle/imageio"
+	"github.com/neuralstyle/neuralstyle/style"
+)
+
+// Where the real weights come from, for the message about a missing file.
+const getWeights = "download imagenet-vgg-verydeep-19.mat (534 MB, MD5 106118b7cf60435e6d8e04f6a6dc3657) from " +
+	"https://www.vlfeat.org/matconvnet/models/imagenet-vgg-verydeep-19.mat and pass -weights or set " + style.WeightsEnv
+
+// testHookProgress, when a test sets it, is called after every iteration
+// (after the progress display), for example to cancel the run part-way.
+var testHookProgress func(style.Progress)
+
+// run is the whole command: it parses args, stylizes, writes the outputs
+// and returns the exit status: 0 on success, 2 for a mistake in the
+// command line, 1 for any other failure. Progress and the list of files
+// written go to stdout (or, as a progress bar, to stderr when that is a
+// terminal); a failure prints exactly one line, "stylize: <error>", to
+// stderr and leaves no output image or plot behind.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, f := newFlagSet()
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout, fs)
+			return 0
+		}
+		return fail(stderr, usagef("%v (see -h)", err))
+	}
+	j, err := f.validate(fs.Args())
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if err := j.run(ctx, stdout, stderr); err != nil {
+		return fail(stderr, err)
+	}
+	return 0
+}
+
+// fail prints err as one line and returns the exit status for it.
+func fail(stderr io.Writer, err error) int {
+	msg := strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(err.Error())
+	fmt.Fprintf(stderr, "stylize: %s\n", strings.TrimSpace(msg))
+	if errors.Is(err, errUsage) || errors.Is(err, style.ErrInvalidOption) {
+		return 2
+	}
+	return 1
+}
+
+func printUsage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, `stylize renders a content image in the style of one or more style images
+(Gatys et al., 2016) and writes the result, a plot of the loss curves and,
+on request, checkpoints.
+
+Usage:
+  stylize -content photo.jpg -style painting.jpg [-style another.jpg ...] [flags]
+
+Flags:
+`)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	fmt.Fprint(w, `
+Exit status: 0 on success, 2 for a bad command line, 1 for any other failure
+(unreadable input, bad weights, interrupted). On failure one line
+"stylize: <error>" goes to stderr and no output image or plot is written;
+checkpoints already written are kept.
+`)
+}
+
+// run does the work of a validated command line.
+func (j *job) run(ctx context.Context, stdout, stderr io.Writer) error {
+	// Everything that can fail fast fails before the weights are loaded.
+	if err := checkWritable("-out", j.out); err != nil {
+		return err
+	}
+	if j.plot != "" {
+		if err := checkWritable("-plot", j.plot); err != nil {
+			return err
+		}
+	}
+	content, err := loadImage("-content", j.content)
+	if err != nil {
+		return err
+	}
+	styles := make([]image.Image, len(j.styles))
+	for i, path := range j.styles {
+		if styles[i], err = loadImage("-style", path); err != nil {
+			return err
+		}
+	}
+	var masks []image.Image
+	for _, path := range j.masks {
+		var m image.Image // nil: the style applies everywhere
+		if path != "" {
+			if m, err = loadImage("-mask", path); err != nil {
+				return err
+			}
+		}
+		masks = append(masks, m)
+	}
+	if err := checkWeights(j.weights); err != nil {
+		return err
+	}
+
+	say := stdout
+	if j.quiet {
+		say = io.Discard
+	}
+	b := content.Bounds()
+	w, h := imageio.FitSize(b.Dx(), b.Dy(), j.maxSize)
+	fmt.Fprintf(say, "stylizing %s (%d×%d) in the style of %s into %s (%d×%d): %s, %d iterations, weights %s\n",
+		j.content, b.Dx(), b.Dy(), strings.Join(j.styles, " + "), j.out, w, h, j.optimizer, j.iterations, j.weights)
+
+	opts := append(slices.Clone(j.opts), style.WithWeightsFile(j.weights))
+	if len(styles) > 1 {
+		opts = append(opts, style.WithExtraStyles(styles[1:]...))
+	}
+	if len(masks) > 0 {
+		opts = append(opts, style.WithStyleMasks(masks...))
+	}
+	var checkpoints []string
+	if j.checkpointEvery > 0 {
+		opts = append(opts, style.WithCheckpoint(j.checkpointEvery, func(c style.Checkpoint) error {
+			path := withSuffix(j.out, fmt.Sprintf("_iter%d", c.Iteration), filepath.Ext(j.out))
+			if err := imageio.Save(path, c.Image, imageio.EncodeOptions{JPEGQuality: j.quality}); err != nil {
+				return err
+			}
+			checkpoints = append(checkpoints, path)
+			return nil
+		}))
+	}
+
+	t, err := style.NewTransferer(opts...) // loads the weights
+	if err != nil {
+		return err
+	}
+	// The progress display starts only now, so that an error before this
+	// point is not printed after a blank progress bar.
+	rep := newReporter(stdout, stderr, j.iterations, j.quiet)
+	res, err := t.Transfer(ctx, content, styles[0], style.WithProgress(func(p style.Progress) error {
+		rep.update(p)
+		if testHookProgress != nil {
+			testHookProgress(p)
+		}
+		return nil
+	}))
+	rep.stop()
+	if cerr := t.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err == nil {
+		err = ctx.Err() // a signal after the last iteration still means "stop, write nothing"
+	}
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			n := 0
+			if res != nil {
+				n = res.Iterations
+			}
+			return fmt.Errorf("stopped after %d of %d iterations (%v); no output written", n, j.iterations, context.Cause(ctx))
+		}
+		return err
+	}
+
+	// Both outputs are written completely under temporary names first, then
+	// renamed into place, so that a failure leaves neither behind.
+	img, err := writePending(j.out, func(w io.Writer) error {
+		return imageio.Encode(w, res.Image, j.outFormat, imageio.EncodeOptions{JPEGQuality: j.quality})
+	})
+	if err != nil {
+		return err
+	}
+	files := []*pendingFile{img}
+	if j.plot != "" {
+		title := fmt.Sprintf("%s, %s, %d iterations", filepath.Base(j.out), j.optimizer, res.Iterations)
+		png, err := lossPlot(res.History, title)
+		if err == nil {
+			var pl *pendingFile
+			pl, err = writePending(j.plot, func(w io.Writer) error {
+				_, err := w.Write(png)
+				return err
+			})
+			files = append(files, pl)
+		}
+		if err != nil {
+			img.discard()
+			return err
+		}
+	}
+	if err := commitAll(files...); err != nil {
+		return err
+	}
+
+	rb := res.Image.Bounds()
+	fmt.Fprintf(say, "wrote %s (%d×%d, %d iterations, %d evaluations, %v, final loss %.4g)\n",
+		j.out, rb.Dx(), rb.Dy(), res.Iterations, res.Evaluations, roundDuration(res.Elapsed), res.Loss)
+	if j.plot != "" {
+		fmt.Fprintf(say, "wrote %s (loss curves)\n", j.plot)
+	}
+	for _, c := range checkpoints {
+		fmt.Fprintf(say, "wrote %s (checkpoint)\n", c)
+	}
+	return nil
+}
+
+// loadImage decodes the image file at path; its errors name the flag and
+// the file.
+func loadImage(flagName, path string) (image.Image, error) {
+	img, err := imageio.Load(path, imageio.DecodeOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flagName, err)
+	}
+	return img, nil
+}
+
+// checkWeights catches the commonest mistake, a weights file that is not
+// there, with a message that says where to get it.
+func checkWeights(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("-weights %q: no such file; %s", path, getWeights)
+	case err != nil:
+		return fmt.Errorf("-weights %q: %w", path, err)
+	case fi.IsDir():
+		return fmt.Errorf("-weights %q: is a directory, want the .mat file", path)
+	}
+	return nil
+}
