@@ -45,15 +45,17 @@ func (o *timedDiagonal) Evaluate(_ context.Context, x, grad []float32) (float64,
 // iterations after the first one, so that neither the setup (allocating the
 // buffers) nor the first iteration (a longer L-BFGS line search) is counted:
 // ns/op and allocs/op are per iteration. It also reports the time per
-// iteration without the objective's own time (the optimizer's overhead) and
-// the evaluations per iteration.
+// iteration without the objective's own time (the optimizer's overhead), the
+// evaluations per iteration, and the process CPU time per iteration (which a
+// busy machine disturbs less than wall-clock time; it includes the
+// objective).
 func benchmarkIterations(b *testing.B, m optim.Method, s optim.Settings) {
 	obj := newTimedDiagonal(benchSize)
 	x0 := make([]float32, benchSize)
 	s.Iterations = b.N + 1
 	progress := s.Progress
 	var evals0, evals1 int
-	var objElapsed time.Duration
+	var objElapsed, cpu0, cpu1 time.Duration
 	s.Progress = func(p optim.Progress) error {
 		var err error
 		if progress != nil {
@@ -63,10 +65,12 @@ func benchmarkIterations(b *testing.B, m optim.Method, s optim.Settings) {
 		case 1:
 			evals0 = p.Evaluations
 			obj.elapsed = 0
+			cpu0, _ = processCPU()
 			b.ResetTimer()
 		case b.N + 1:
 			b.StopTimer()
 			evals1, objElapsed = p.Evaluations, obj.elapsed
+			cpu1, _ = processCPU()
 		}
 		return err
 	}
@@ -81,6 +85,9 @@ func benchmarkIterations(b *testing.B, m optim.Method, s optim.Settings) {
 	n := float64(b.N)
 	b.ReportMetric(float64((b.Elapsed()-objElapsed).Nanoseconds())/n, "overhead-ns/iter")
 	b.ReportMetric(float64(evals1-evals0)/n, "evals/iter")
+	if _, ok := processCPU(); ok {
+		b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/n, "cpu-ns/iter")
+	}
 }
 
 func BenchmarkAdam(b *testing.B) {
@@ -106,9 +113,13 @@ func BenchmarkObjective(b *testing.B) {
 	x := make([]float32, benchSize)
 	grad := make([]float32, benchSize)
 	b.ReportAllocs()
+	cpu0, ok := processCPU()
 	for b.Loop() {
 		if _, err := obj.Evaluate(context.Background(), x, grad); err != nil {
 			b.Fatal(err)
 		}
+	}
+	if cpu1, _ := processCPU(); ok {
+		b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }
