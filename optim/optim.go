@@ -120,7 +120,7 @@ const DefaultDecay = 0.99
 type Method interface {
 	// name returns the lower-case name used in error messages.
 	name() string
-	// check applies defaults and validates the configuration.
+	// check validates the configuration, with defaults applied.
 	check() error
 	// minimize runs the method from r.best (a copy of x0).
 	minimize(r *runner) error
@@ -206,8 +206,8 @@ type Result struct {
 //   - the objective returned another error: it is wrapped, Status Failed;
 //   - a NaN or infinite value or gradient: ErrNonFinite, Status Failed.
 //
-// Invalid arguments (nil objective, empty x0, negative limits, out-of-range
-// method parameters) return a nil Result and an error. Minimize is safe for
+// Invalid arguments (nil context or objective, empty x0, negative limits,
+// out-of-range method parameters) return a nil Result and an error. Minimize is safe for
 // concurrent use with distinct objectives.
 func Minimize(ctx context.Context, obj Objective, x0 []float32, settings Settings, method Method) (*Result, error) {
 	if method == nil {
