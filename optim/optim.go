@@ -207,8 +207,8 @@ type Result struct {
 //   - a NaN or infinite value or gradient: ErrNonFinite, Status Failed.
 //
 // Invalid arguments (nil context or objective, empty x0, negative limits,
-// out-of-range method parameters) return a nil Result and an error. Minimize is safe for
-// concurrent use with distinct objectives.
+// out-of-range method parameters) return a nil Result and an error.
+// Minimize is safe for concurrent use with distinct objectives.
 func Minimize(ctx context.Context, obj Objective, x0 []float32, settings Settings, method Method) (*Result, error) {
 	if method == nil {
 		method = &LBFGS{}
