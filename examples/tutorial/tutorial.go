@@ -36,6 +36,9 @@ func tutorial(ctx context.Context, o options, load loadFunc, w io.Writer) error 
 	if err != nil {
 		return err
 	}
+	if fi, err := os.Stat(o.out); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("-out %q: not a regular file", o.out)
+	}
 	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
 		return fmt.Errorf("-out: %w", err)
 	}

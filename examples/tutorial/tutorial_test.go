@@ -312,6 +312,7 @@ func TestRunFailures(t *testing.T) {
 	notMat := filepath.Join(dir, "weights.mat")
 	require.NoError(t, os.WriteFile(notMat, []byte("not a MAT file at all"), 0o644))
 	missing := filepath.Join(dir, "missing.mat")
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "folder.png"), 0o755))
 	good := []string{"-weights", fixtureWeights, "-content", contentImage, "-style", styleImage, "-width", "16", "-height", "16"}
 	with := func(args ...string) []string { return append(append([]string(nil), good...), args...) }
 
@@ -327,6 +328,7 @@ func TestRunFailures(t *testing.T) {
 		{"zero width", with("-width", "0"), 2, "-width 0: must be 1 to 8192"},
 		{"huge height", with("-height", "100000"), 2, "-height 100000: must be 1 to 8192"},
 		{"output format", with("-out", filepath.Join(dir, "out.xyz")), 2, "-out"},
+		{"output is a folder", with("-out", filepath.Join(dir, "folder.png")), 1, "not a regular file"},
 		{"missing weights", with("-weights", missing), 1, "https://www.vlfeat.org/matconvnet/models/imagenet-vgg-verydeep-19.mat"},
 		{"not a weights file", with("-weights", notMat), 1, "-weights: "},
 		{"missing content", with("-content", filepath.Join(dir, "none.jpg")), 1, "-content: "},
