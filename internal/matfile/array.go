@@ -242,11 +242,14 @@ func (a *Array) readFieldNames(end int64) error {
 }
 
 // Numel returns the number of elements, the product of Dims (0 for an empty
-// array).
+// array). For the classes whose data are not stored element by element
+// (sparse, object, function handle) the product is saturated at
+// math.MaxInt; for the others it is at most the size of the element.
 func (a *Array) Numel() int { return a.numel }
 
-// FieldNames returns the field names of a struct array in file order, or
-// nil for other classes. They are known as soon as the Array is returned.
+// FieldNames returns the field names of a struct array in file order, as
+// stored (a damaged file may repeat a name), or nil for other classes.
+// They are known as soon as the Array is returned.
 func (a *Array) FieldNames() []string {
 	if a.fields == nil {
 		return nil

@@ -51,7 +51,10 @@
 // buffers that grow only as data actually arrive, so a lying header costs
 // no memory. Errors wrap ErrFormat (and io.ErrUnexpectedEOF when the input
 // ends early, as in a truncated download) and name the variable, the path
-// inside it ("layers{3}.weights{1}") and the offset.
+// inside it ("layers{3}.weights{1}") and the offset. Compressed data, however,
+// can legitimately expand about a thousandfold (zlib's limit), and what it
+// expands to is real data: a program reading untrusted compressed files
+// should check Dims before reading an array's contents.
 //
 // # Writing
 //

@@ -10,7 +10,9 @@ import (
 // exactly one of ErrHDF5, ErrUnsupported or ErrFormat (test with
 // errors.Is); misuse of the API wraps ErrClass or ErrConsumed. Errors that
 // come from input that ends early also wrap io.ErrUnexpectedEOF, so a
-// truncated download can be told apart from other damage.
+// truncated download can be told apart from other damage. Errors of the
+// underlying io.Reader other than io.EOF are returned wrapped, with
+// context, and wrap none of these.
 var (
 	// ErrHDF5 reports a MATLAB v7.3 file, which is an HDF5 container and not
 	// a Level-5 MAT-file.

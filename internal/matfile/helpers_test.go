@@ -9,9 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 )
@@ -342,7 +340,5 @@ func fixtureFiles(t testing.TB) []string {
 	require.NotEmpty(t, m)
 	return m
 }
-
-func validText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 func mathFloat64bits(f float64) uint64 { return math.Float64bits(f) }
