@@ -528,7 +528,7 @@ func readDecode[T float32 | float64](s *source, t tag, n int, path string) ([]T,
 		c = min(c, untrustedInitial/size)
 	}
 	out := make([]T, 0, c)
-	scratch := s.rd.scratch
+	scratch := s.rd.scratchFor(t.n)
 	for len(out) < n {
 		k := min(n-len(out), len(scratch)/size)
 		if len(out)+k > cap(out) {

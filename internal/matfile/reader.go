@@ -77,7 +77,11 @@ func NewReader(r io.Reader) (*Reader, error) {
 			}
 		}
 	}
-	rd.br = bufio.NewReaderSize(r, readBufSize)
+	bufSize := readBufSize
+	if rd.size >= 0 && rd.size < readBufSize {
+		bufSize = max(int(rd.size), 16)
+	}
+	rd.br = bufio.NewReaderSize(r, bufSize)
 	var h [headerSize]byte
 	n, err := io.ReadFull(rd.br, h[:])
 	rd.off = int64(n)
@@ -116,7 +120,6 @@ func NewReader(r io.Reader) (*Reader, error) {
 		return nil, formatErr(false, "header", "version 0x%04x, want 0x0100", v)
 	}
 	rd.desc = strings.TrimRight(string(h[:116]), " \x00")
-	rd.scratch = make([]byte, readBufSize)
 	return rd, nil
 }
 
@@ -204,6 +207,16 @@ func (r *Reader) Next() (*Array, error) {
 	default:
 		return nil, s.fail(formatErr(false, where, "top-level element of type %s, want miMATRIX or miCOMPRESSED", typ))
 	}
+}
+
+// scratchFor returns the buffer used to decode numeric data in chunks,
+// grown to hold n bytes but at most readBufSize.
+func (r *Reader) scratchFor(n int64) []byte {
+	want := int(min(n, readBufSize)+7) &^ 7
+	if len(r.scratch) < want {
+		r.scratch = make([]byte, want)
+	}
+	return r.scratch
 }
 
 // finish discards what is left of the current variable. With verify set,
