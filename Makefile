@@ -17,6 +17,12 @@ TF_ENV = eval "$$(scripts/libtensorflow.sh env)"
 # Hide TensorFlow's INFO lines (oneDNN notices and the like); warnings stay.
 export TF_CPP_MIN_LOG_LEVEL ?= 1
 
+# Fuzzing inside `make test`: each target runs this long (CI budget: ≤ 60 s each).
+FUZZTIME ?= 20s
+FUZZ_TARGETS := ./internal/matfile:FuzzReader ./imageio:FuzzDecode ./vgg:FuzzDecode
+# Packages without cgo, also tested under the race detector.
+PURE_GO := ./optim/... ./imageio/... ./internal/matfile/...
+
 # Image and weights for the demo; override on the command line.
 WEIGHTS ?= $(or $(NEURALSTYLE_WEIGHTS),imagenet-vgg-verydeep-19.mat)
 OUT ?= out
@@ -34,12 +40,24 @@ env: ## print the exports that let `go build`/`go test` find libtensorflow in yo
 	@scripts/libtensorflow.sh env
 
 .PHONY: test
-test: runtime ## vet, check formatting, and run all tests (the CI command)
+test: runtime ## vet, check formatting, run all tests, the race detector on the pure-Go packages, and bounded fuzzing (the CI command)
 	@$(TF_ENV); \
 	unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi; \
 	$(GO) vet ./...; \
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 20m ./...; \
+	$(GO) test -count=1 -race $(PURE_GO); \
+	$(MAKE) --no-print-directory fuzz
+
+.PHONY: fuzz
+fuzz: runtime ## run every fuzz target for FUZZTIME (default 20s each); crashers land in testdata/fuzz
+	@$(TF_ENV); \
+	for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg 2>&1 | tail -n 3; \
+		[ "$${PIPESTATUS[0]}" -eq 0 ] || exit 1; \
+	done
 
 .PHONY: demo
 demo: runtime ## run examples/stylize on the bundled sample images

@@ -241,6 +241,8 @@ case "$cmd" in
     echo "export LIBTENSORFLOW_DIR='$dir'"
     echo "export CGO_CFLAGS='-O2 -g -I$dir/include'"
     echo "export CGO_LDFLAGS='$ldflags'"
+    # Hide TensorFlow's INFO lines (oneDNN notices) unless the user chose a level.
+    echo "export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-1}"
     ;;
   -h | --help | help)
     sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
