@@ -1,0 +1,264 @@
+package style
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	tf "github.com/wamuir/graft/tensorflow"
+
+	"github.com/neuralstyle/neuralstyle/imageio"
+	"github.com/neuralstyle/neuralstyle/internal/tfutil"
+	"github.com/neuralstyle/neuralstyle/vgg"
+)
+
+// The benchmarks run on a VGG19 with the real channel counts (64, 128, 256,
+// 512, 512; 80 MB of weights) and random weights: speed does not depend on
+// the values, and no weights file is needed. They use the default objective
+// (style relu1_1 … relu5_1, content conv4_2, TV, average pooling) on two
+// threads, as bench/run.sh does for the comparison with the Python peers.
+//
+//	go test -run '^$' -bench . -benchtime 5x ./style/
+//
+// Without -bench they do not run, and nothing is built.
+
+// benchThreads is the intra-op thread count of the benchmarks (the machine
+// the comparison was made on has two cores).
+const benchThreads = 2
+
+// benchModel is the full-width synthetic VGG19, made once.
+var benchModel = sync.OnceValues(func() (*vgg.Model, error) {
+	rng := rand.New(rand.NewPCG(19, 2016))
+	blocks := [...]struct{ convs, ch int }{{2, 64}, {2, 128}, {4, 256}, {4, 512}, {4, 512}}
+	var convs []vgg.Conv
+	in := 3
+	for b, blk := range blocks {
+		for i := 1; i <= blk.convs; i++ {
+			// Uniform with He's variance, so activations keep their scale.
+			a := math.Sqrt(6 / float64(9*in))
+			k := make([]float32, 9*in*blk.ch)
+			for j := range k {
+				k[j] = float32(a * (2*rng.Float64() - 1))
+			}
+			bias := make([]float32, blk.ch)
+			convs = append(convs, vgg.Conv{
+				Name: fmt.Sprintf("conv%d_%d", b+1, i), Kernel: k, Bias: bias,
+				KernelShape: [4]int{3, 3, in, blk.ch},
+			})
+			in = blk.ch
+		}
+	}
+	return vgg.New(convs, [3]float32{123.68, 116.779, 103.939})
+})
+
+func benchFullModel(b *testing.B) *vgg.Model {
+	b.Helper()
+	m, err := benchModel()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+// benchEngine builds the engine of the default objective for a size×size
+// image, as Transferer.Transfer does, and closes it when b ends.
+func benchEngine(b *testing.B, m *vgg.Model, size int) *engine {
+	b.Helper()
+	cfg, err := resolve([]Option{WithModel(m), WithThreads(benchThreads, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	key := graphKey{
+		h: size, w: size, styles: 1,
+		contentLayers: layerKey(m.Arch(), cfg.contentLayers),
+		styleLayers:   layerKey(m.Arch(), cfg.styleLayers),
+		contentNorm:   cfg.contentNorm, gramNorm: cfg.gramNorm, tvKind: cfg.tvKind,
+		weights: [3]float64{cfg.contentWeight, cfg.styleWeight, cfg.tvWeight},
+		blend:   fmt.Sprint(cfg.blendWeights),
+		pooling: cfg.pooling, intra: cfg.intraThreads, inter: cfg.interThreads,
+	}
+	e, err := newEngine(m, key, &cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = e.close() })
+	return e
+}
+
+// benchImage is a size×size NHWC image of mean-subtracted noise.
+func benchImage(size int, seed uint64) []float32 {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	x := make([]float32, size*size*3)
+	for i := range x {
+		x[i] = float32(rng.Float64()*255 - 127.5)
+	}
+	return x
+}
+
+func benchTensor(b *testing.B, x []float32, size int) *tf.Tensor {
+	b.Helper()
+	t, err := tfutil.Float32Tensor(x, 1, int64(size), int64(size), 3)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return t
+}
+
+// convFLOPs is the multiply-adds ×2 of the forward convolutions of m up to
+// conv5_1 (the deepest layer relu5_1 needs) for an h×w image.
+func convFLOPs(b *testing.B, m *vgg.Model, h, w int) float64 {
+	b.Helper()
+	var flops float64
+	cin := 3
+	for _, name := range m.Arch().LayerNames() {
+		if len(name) < 4 || name[:4] != "conv" {
+			continue
+		}
+		oh, ow, ch, err := m.LayerShape(name, h, w)
+		if err != nil {
+			b.Fatal(err)
+		}
+		flops += 2 * 9 * float64(oh*ow*cin*ch)
+		cin = ch
+		if name == "conv5_1" {
+			break
+		}
+	}
+	return flops
+}
+
+// BenchmarkEvaluate times one loss-and-gradient evaluation (forward and
+// backward through the network up to relu5_1), the unit of work of every
+// optimizer iteration. The gradient with respect to the input costs about
+// as much as the forward pass (the weights get no gradient), so the
+// reported GFLOP/s counts twice the forward convolutions.
+func BenchmarkEvaluate(b *testing.B) {
+	for _, size := range []int{256, 512} {
+		b.Run(fmt.Sprintf("%dpx", size), func(b *testing.B) {
+			m := benchFullModel(b)
+			e := benchEngine(b, m, size)
+			content := benchTensor(b, benchImage(size, 1), size)
+			painting := benchTensor(b, benchImage(size, 2), size)
+			if err := e.setTargets(content, []*tf.Tensor{painting}, nil, func() error { return nil }); err != nil {
+				b.Fatal(err)
+			}
+			x := benchImage(size, 3)
+			grad := make([]float32, len(x))
+			if _, err := e.evaluate(x, grad); err != nil { // warm-up: first-run allocations and kernel choice
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := e.evaluate(x, grad); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(2*convFLOPs(b, m, size, size)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkSetTargets times the target computation of one transfer: the
+// content features and the five mean Gram matrices of one style image of
+// the same size, computed and stored inside the graph (forward passes only).
+func BenchmarkSetTargets(b *testing.B) {
+	for _, size := range []int{256, 512} {
+		b.Run(fmt.Sprintf("%dpx", size), func(b *testing.B) {
+			m := benchFullModel(b)
+			e := benchEngine(b, m, size)
+			content := benchTensor(b, benchImage(size, 1), size)
+			styles := []*tf.Tensor{benchTensor(b, benchImage(size, 2), size)}
+			none := func() error { return nil }
+			if err := e.setTargets(content, styles, nil, none); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if err := e.setTargets(content, styles, nil, none); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkNewEngine times building the graph (network, targets, losses,
+// gradient), opening the session and loading the 80 MB of weights: what the
+// first transfer of a size pays once, and a Transferer then reuses.
+func BenchmarkNewEngine(b *testing.B) {
+	m := benchFullModel(b)
+	cfg, err := resolve([]Option{WithModel(m), WithThreads(benchThreads, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	key := graphKey{
+		h: 256, w: 256, styles: 1,
+		contentLayers: layerKey(m.Arch(), cfg.contentLayers),
+		styleLayers:   layerKey(m.Arch(), cfg.styleLayers),
+		contentNorm:   cfg.contentNorm, gramNorm: cfg.gramNorm, tvKind: cfg.tvKind,
+		weights: [3]float64{cfg.contentWeight, cfg.styleWeight, cfg.tvWeight},
+		blend:   fmt.Sprint(cfg.blendWeights),
+		pooling: cfg.pooling, intra: cfg.intraThreads, inter: cfg.interThreads,
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		e, err := newEngine(m, key, &cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := e.close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTransfer times a whole short transfer through the public API on
+// a reused Transferer (its graph and session are built before the timer
+// starts): image preparation, targets, the iterations and the output image.
+func BenchmarkTransfer(b *testing.B) {
+	cases := []struct {
+		name string
+		opt  Optimizer
+	}{
+		{"adam5_256px", Adam(1)},
+		{"lbfgs5_256px", LBFGS()},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			m := benchFullModel(b)
+			tr, err := NewTransferer(WithModel(m), WithThreads(benchThreads, 1), WithMaxSize(256),
+				WithIterations(5), WithOptimizer(c.opt))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { _ = tr.Close() })
+			content, painting := benchPicture(256, 1), benchPicture(256, 2)
+			if _, err := tr.Transfer(context.Background(), content, painting); err != nil { // builds the engine
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := tr.Transfer(context.Background(), content, painting); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// benchPicture is a size×size image of noise.
+func benchPicture(size int, seed uint64) *image.RGBA {
+	x := benchImage(size, seed)
+	img, err := imageio.FromTensor(x, size, size, imageio.Mean{127.5, 127.5, 127.5})
+	if err != nil {
+		panic(err)
+	}
+	return img
+}
