@@ -360,3 +360,34 @@ func TestLoadHeapBound(t *testing.T) {
 		runtime.KeepAlive(m)
 	}
 }
+
+// FuzzDecode feeds arbitrary bytes to Decode, seeded with small valid files
+// of both layouts (plain and compressed) and the broken ones of
+// TestDecodeBadFiles: nothing may panic, and a success must be a valid model.
+func FuzzDecode(f *testing.F) {
+	for _, spec := range []fileSpec{
+		{arch: VGG16, widths: [5]int{1, 1, 1, 1, 1}, fc: [3]int{1, 1, 1}, seed: 1},
+		{arch: VGG19, widths: [5]int{1, 2, 1, 2, 1}, fc: [3]int{1, 1, 1}, seed: 2, old: true},
+		{arch: VGG16, widths: [5]int{1, 1, 1, 1, 1}, fc: [3]int{1, 1, 1}, seed: 3, compress: true},
+	} {
+		f.Add(makeFile(f, spec).data)
+	}
+	for _, tt := range []string{"", "\x89HDF\r\n\x1a\n", "MATLAB 5.0 MAT-file"} {
+		f.Add([]byte(tt))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := Decode(bytes.NewReader(data))
+		if err != nil {
+			if m != nil {
+				t.Fatalf("model and error %v", err)
+			}
+			if !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrInvalidModel) && !errors.Is(err, ErrUnsupportedFormat) {
+				t.Fatalf("error matches no sentinel: %v", err)
+			}
+			return
+		}
+		if _, err := New(m.Convs(), m.MeanPixel()); err != nil {
+			t.Fatalf("decoded model does not validate: %v", err)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package vgg
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -238,7 +239,17 @@ func TestModelIsImmutable(t *testing.T) {
 }
 
 func TestLayerShape(t *testing.T) {
-	m, err := New(synthConvs(VGG19, fullWidths, 6), meanRGB)
+	convs := make([]Conv, 0, 16)
+	cin := 3
+	for _, c := range synthConvs(VGG19, [5]int{1, 1, 1, 1, 1}, 6) { // names only
+		var b int
+		fmt.Sscanf(c.Name, "conv%d_", &b)
+		cout := fullWidths[b-1]
+		convs = append(convs, Conv{Name: c.Name, KernelShape: [4]int{3, 3, cin, cout},
+			Kernel: make([]float32, 9*cin*cout), Bias: make([]float32, cout)})
+		cin = cout
+	}
+	m, err := New(convs, meanRGB)
 	require.NoError(t, err)
 	tests := []struct {
 		name    string
