@@ -1,6 +1,7 @@
 package vgg
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"testing"
@@ -290,4 +291,52 @@ func TestInit(t *testing.T) {
 	}
 	assert.Equal(t, results[0], results[1])
 	assert.EqualError(t, net.Init(nil), "vgg: init: nil session")
+}
+
+// TestRebind imports the graph of a net into a new graph (as a caller does to
+// give it a default device), rebinds the net there and checks that it loads
+// its weights and computes the goldens; a graph without the net fails.
+func TestRebind(t *testing.T) {
+	g := loadGoldens(t)
+	m, err := New(goldenConvs(t, "VGG16"), meanRGB)
+	require.NoError(t, err)
+	s := op.NewScope()
+	in := op.Placeholder(s, tf.Float, op.PlaceholderShape(tf.MakeShape(1, 8, 12, 3)))
+	net, err := m.Build(s, in, BuildOptions{Pooling: MaxPool, Layers: []string{"relu4_1"}})
+	require.NoError(t, err)
+	graph, err := s.Finalize()
+	require.NoError(t, err)
+	var def bytes.Buffer
+	_, err = graph.WriteTo(&def)
+	require.NoError(t, err)
+
+	g2 := tf.NewGraph()
+	require.NoError(t, g2.Import(def.Bytes(), ""))
+	net2, err := net.Rebind(g2)
+	require.NoError(t, err)
+	out, err := net2.Layer("relu4_1")
+	require.NoError(t, err)
+	require.NotNil(t, out.Op)
+	assert.Equal(t, g2.Operation(out.Op.Name()), out.Op, "the output lives in g2")
+
+	sess, err := tf.NewSession(g2, nil)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, sess.Close()) }()
+	require.NoError(t, net2.Init(sess))
+	for _, a := range g.Activations {
+		if a.Arch != "VGG16" || a.Pooling != "max" || a.Input.Shape[1] != 8 {
+			continue
+		}
+		x, err := tf.NewTensor(a.Input.floats(t))
+		require.NoError(t, err)
+		require.NoError(t, x.Reshape([]int64{1, 8, 12, 3}))
+		res, err := sess.Run(map[tf.Output]*tf.Tensor{net2.Input(): x}, []tf.Output{out}, nil)
+		require.NoError(t, err)
+		requireClose(t, a.Layers["relu4_1"].floats(t), flatten(t, res[0]), "relu4_1")
+	}
+
+	_, err = net.Rebind(tf.NewGraph())
+	assert.EqualError(t, err, `vgg: rebind: the graph has no op "Placeholder"`)
+	_, err = net.Rebind(nil)
+	assert.EqualError(t, err, "vgg: rebind: nil graph")
 }
