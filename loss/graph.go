@@ -98,22 +98,6 @@ func (b builder) reshape(x tf.Output, shape ...int64) tf.Output {
 // isFloat reports whether dt is an element type the builders accept.
 func isFloat(dt tf.DataType) bool { return dt == tf.Float || dt == tf.Double }
 
-func typeName(dt tf.DataType) string {
-	switch dt {
-	case tf.Float:
-		return "float32"
-	case tf.Double:
-		return "float64"
-	case tf.Int32:
-		return "int32"
-	case tf.Int64:
-		return "int64"
-	case tf.Half:
-		return "float16"
-	}
-	return fmt.Sprintf("DataType(%d)", int(dt))
-}
-
 // dims is the static shape of a feature map [1, H, W, N].
 type dims struct{ h, w, n int64 }
 
@@ -127,7 +111,7 @@ func checkFeatures(fn, what string, x tf.Output) (dims, error) {
 		return dims{}, fmt.Errorf("loss: %s: %s: %w: the zero tf.Output", fn, what, ErrShape)
 	}
 	if dt := x.DataType(); !isFloat(dt) {
-		return dims{}, fmt.Errorf("loss: %s: %s: %w: %s, want float32 or float64", fn, what, ErrDType, typeName(dt))
+		return dims{}, fmt.Errorf("loss: %s: %s: %w: %s, want float32 or float64", fn, what, ErrDType, tfutil.TypeName(dt))
 	}
 	sh := x.Shape()
 	d, err := sh.ToSlice()
@@ -142,7 +126,7 @@ func checkFeatures(fn, what string, x tf.Output) (dims, error) {
 func sameType(fn, what string, x, y tf.Output) error {
 	if y.DataType() != x.DataType() {
 		return fmt.Errorf("loss: %s: %s: %w: %s, want %s like the features", fn, what, ErrDType,
-			typeName(y.DataType()), typeName(x.DataType()))
+			tfutil.TypeName(y.DataType()), tfutil.TypeName(x.DataType()))
 	}
 	return nil
 }

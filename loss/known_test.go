@@ -64,7 +64,7 @@ func TestGramKnown(t *testing.T) {
 	}
 	for _, dt := range dtypes {
 		for _, tc := range cases {
-			t.Run(typeName(dt)+"/"+tc.name, func(t *testing.T) {
+			t.Run(tfutil.TypeName(dt)+"/"+tc.name, func(t *testing.T) {
 				s := op.NewScope()
 				x := constant(s, t, dt, tc.features, tc.shape...)
 				g, err := Gram(s, x)
@@ -87,7 +87,7 @@ func TestGramKnown(t *testing.T) {
 func TestIdenticalIsZero(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, dt := range dtypes {
-		t.Run(typeName(dt), func(t *testing.T) {
+		t.Run(tfutil.TypeName(dt), func(t *testing.T) {
 			s := op.NewScope()
 			x1 := constant(s, t, dt, uniform(r, 4*5*3), 1, 4, 5, 3)
 			x2 := constant(s, t, dt, uniform(r, 2*3*6), 1, 2, 3, 6)
@@ -153,7 +153,7 @@ func TestMaskNormalization(t *testing.T) {
 	}
 	for _, dt := range dtypes {
 		for _, norm := range []GramNorm{GramTutorial, GramMean} {
-			t.Run(typeName(dt)+"/"+norm.String(), func(t *testing.T) {
+			t.Run(tfutil.TypeName(dt)+"/"+norm.String(), func(t *testing.T) {
 				s := op.NewScope()
 				x := constant(s, t, dt, xv, 1, 4, 6, 3)
 				target := constant(s, t, dt, targetV, 3, 3)

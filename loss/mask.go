@@ -6,6 +6,8 @@ import (
 
 	tf "github.com/wamuir/graft/tensorflow"
 	"github.com/wamuir/graft/tensorflow/op"
+
+	"github.com/neuralstyle/neuralstyle/internal/tfutil"
 )
 
 // checkMask checks that mask is a float32 or float64 [H, W] tensor with known
@@ -15,7 +17,7 @@ func checkMask(fn string, mask tf.Output) (h, w int64, err error) {
 		return 0, 0, fmt.Errorf("loss: %s: mask: %w: the zero tf.Output", fn, ErrShape)
 	}
 	if dt := mask.DataType(); !isFloat(dt) {
-		return 0, 0, fmt.Errorf("loss: %s: mask: %w: %s, want float32 or float64", fn, ErrDType, typeName(dt))
+		return 0, 0, fmt.Errorf("loss: %s: mask: %w: %s, want float32 or float64", fn, ErrDType, tfutil.TypeName(dt))
 	}
 	sh := mask.Shape()
 	d, err := sh.ToSlice()

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 	tf "github.com/wamuir/graft/tensorflow"
 	"github.com/wamuir/graft/tensorflow/op"
+
+	"github.com/neuralstyle/neuralstyle/internal/tfutil"
 )
 
 // reference.json is written by testdata/reference.py, an independent numpy
@@ -207,7 +209,7 @@ func TestReference(t *testing.T) {
 	type worst struct{ value, grad, array float64 }
 	report := map[string]map[string]worst{}
 	for _, dt := range []tf.DataType{tf.Float, tf.Double} {
-		dtName := typeName(dt)
+		dtName := tfutil.TypeName(dt)
 		report[dtName] = map[string]worst{}
 		for _, c := range ref.Cases {
 			t.Run(dtName+"/"+c.Name, func(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 
 	tf "github.com/wamuir/graft/tensorflow"
 	"github.com/wamuir/graft/tensorflow/op"
+
+	"github.com/neuralstyle/neuralstyle/internal/tfutil"
 )
 
 // Weights are the factors of the total loss α·content + β·style + γ·tv.
@@ -64,7 +66,7 @@ func Weighted(s *op.Scope, in Terms, w Weights) (Terms, error) {
 			continue
 		}
 		if dt := t.x.DataType(); !isFloat(dt) {
-			return Terms{}, fmt.Errorf("loss: %s: %s: %w: %s, want float32 or float64", fn, t.name, ErrDType, typeName(dt))
+			return Terms{}, fmt.Errorf("loss: %s: %s: %w: %s, want float32 or float64", fn, t.name, ErrDType, tfutil.TypeName(dt))
 		}
 		if len(present) > 0 {
 			if err := sameType(fn, t.name, present[0].x, t.x); err != nil {

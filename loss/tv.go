@@ -5,6 +5,8 @@ import (
 
 	tf "github.com/wamuir/graft/tensorflow"
 	"github.com/wamuir/graft/tensorflow/op"
+
+	"github.com/neuralstyle/neuralstyle/internal/tfutil"
 )
 
 // TotalVariation adds the total-variation loss of an image to the graph of s
@@ -32,7 +34,7 @@ func TotalVariation(s *op.Scope, image tf.Output, kind TVKind) (tf.Output, error
 		return tf.Output{}, fmt.Errorf("loss: %s: image: %w: the zero tf.Output", fn, ErrShape)
 	}
 	if dt := image.DataType(); !isFloat(dt) {
-		return tf.Output{}, fmt.Errorf("loss: %s: image: %w: %s, want float32 or float64", fn, ErrDType, typeName(dt))
+		return tf.Output{}, fmt.Errorf("loss: %s: image: %w: %s, want float32 or float64", fn, ErrDType, tfutil.TypeName(dt))
 	}
 	sh := image.Shape()
 	if sh.NumDimensions() != 4 || sh.Size(1) <= 0 || sh.Size(2) <= 0 {

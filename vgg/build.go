@@ -7,6 +7,8 @@ import (
 
 	tf "github.com/wamuir/graft/tensorflow"
 	"github.com/wamuir/graft/tensorflow/op"
+
+	"github.com/neuralstyle/neuralstyle/internal/tfutil"
 )
 
 // BuildOptions configures Model.Build. The zero value builds every feature layer
@@ -80,7 +82,7 @@ func (m *Model) Build(s *op.Scope, input tf.Output, opts BuildOptions) (*Net, er
 		return nil, fmt.Errorf("vgg: build: input is the zero tf.Output")
 	}
 	if dt := input.DataType(); dt != tf.Float {
-		return nil, fmt.Errorf("vgg: build: input type %s, want float32", dataTypeName(dt))
+		return nil, fmt.Errorf("vgg: build: input type %s, want float32", tfutil.TypeName(dt))
 	}
 	if shape := input.Shape(); shape.NumDimensions() >= 0 {
 		if n := shape.NumDimensions(); n != 4 {
@@ -248,24 +250,3 @@ func (n *Net) Layer(name string) (tf.Output, error) {
 
 // Layers returns every built layer's output by name, in a new map.
 func (n *Net) Layers() map[string]tf.Output { return maps.Clone(n.layers) }
-
-// dataTypeName names the common TensorFlow types for error messages.
-func dataTypeName(dt tf.DataType) string {
-	switch dt {
-	case tf.Float:
-		return "float32"
-	case tf.Double:
-		return "float64"
-	case tf.Half:
-		return "float16"
-	case tf.Bfloat16:
-		return "bfloat16"
-	case tf.Int32:
-		return "int32"
-	case tf.Int64:
-		return "int64"
-	case tf.Uint8:
-		return "uint8"
-	}
-	return fmt.Sprintf("DataType(%d)", int(dt))
-}

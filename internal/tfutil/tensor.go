@@ -86,3 +86,25 @@ func (w *sliceWriter) Write(p []byte) (int, error) {
 	w.off += copy(w.buf[w.off:], p)
 	return len(p), nil
 }
+
+// TypeName names a TensorFlow element type the way Go users know it
+// ("float32", "int64", …) for error messages.
+func TypeName(dt tf.DataType) string {
+	switch dt {
+	case tf.Float:
+		return "float32"
+	case tf.Double:
+		return "float64"
+	case tf.Half:
+		return "float16"
+	case tf.Bfloat16:
+		return "bfloat16"
+	case tf.Int32:
+		return "int32"
+	case tf.Int64:
+		return "int64"
+	case tf.Uint8:
+		return "uint8"
+	}
+	return fmt.Sprintf("DataType(%d)", int(dt))
+}
