@@ -71,3 +71,7 @@ demo: runtime ## run examples/stylize on the bundled sample images
 .PHONY: goldens
 goldens: ## regenerate fixtures and golden values with the pinned numpy/scipy (needs PyPI)
 	@PY=$$(tools/golden-venv.sh); for s in $$(git ls-files '*testdata/*.py'); do echo "== $$s"; (cd $$(dirname $$s) && "$$PY" $$(basename $$s)); done
+
+.PHONY: bench
+bench: runtime ## compare with TF-Python and PyTorch on this machine (bench/results.md; ~30 min, not CI)
+	@bench/run.sh

@@ -1,0 +1,115 @@
+"""Peer (c) of the comparison harness: the objective in PyTorch on the CPU.
+
+The network with frozen weights (no gradient), the targets computed once
+under no_grad, the image a leaf tensor with requires_grad. Adam is
+torch.optim.Adam (lr 1, ε 1e-8); L-BFGS is torch.optim.LBFGS (lr 1, history
+10, no line search, as the PyTorch style-transfer tutorial uses it), one
+iteration per step call so that every iteration is timed.
+
+  python peer_torch.py --size 512 --iters 5 --opt adam --threads 2
+
+Tensors are NCHW (PyTorch's layout); the images and weights are the same as
+the other two implementations', transposed.
+"""
+
+import argparse
+import time
+
+import numpy as np
+
+import common
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--iters", type=int, default=5)
+    ap.add_argument("--opt", choices=["adam", "lbfgs"], default="adam")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--inter", type=int, default=1)
+    a = ap.parse_args()
+
+    import torch
+    import torch.nn.functional as F
+
+    torch.set_num_threads(a.threads)
+    torch.set_num_interop_threads(a.inter)
+
+    ws = [(torch.from_numpy(np.ascontiguousarray(k.transpose(3, 2, 0, 1))), torch.from_numpy(b))
+          for k, b in common.weights()]  # HWIO → OIHW
+    layers = common.layer_names()
+    start = time.perf_counter()  # the library and the weights are loaded, as in gobench
+
+    def net(x):
+        out = {}
+        for name, kind, conv in layers:
+            if kind == "conv":
+                k, b = ws[conv]
+                x = F.conv2d(x, k, b, padding=1)
+            elif kind == "relu":
+                x = F.relu(x)
+            else:
+                # 2×2 stride 2; SAME padding only matters on odd sizes (not used here)
+                x = F.avg_pool2d(x, 2, 2, ceil_mode=True)
+            out[name] = x
+        return out
+
+    def mean_gram(f):
+        n = f.shape[1]
+        flat = f.reshape(n, -1)
+        return flat @ flat.t() / flat.shape[1]
+
+    def nchw(x):
+        return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+
+    content_np, style_np = common.images(a.size)
+    with torch.no_grad():
+        p_content = net(nchw(content_np))[common.CONTENT_LAYER]
+        fs = net(nchw(style_np))
+        g_style = [mean_gram(fs[l]) for l in common.STYLE_LAYERS]
+        del fs
+
+    def loss_fn(x):
+        f = net(x)
+        fc = f[common.CONTENT_LAYER]
+        n, m = fc.shape[1], fc.shape[2] * fc.shape[3]
+        content = ((fc - p_content) ** 2).sum() / (2.0 * np.sqrt(n) * np.sqrt(m))
+        style = 0.0
+        for l, g in zip(common.STYLE_LAYERS, g_style):
+            n = f[l].shape[1]
+            style = style + common.LAYER_WEIGHT * ((mean_gram(f[l]) - g) ** 2).sum() / (4.0 * n * n)
+        tv = (x[:, :, 1:, :] - x[:, :, :-1, :]).abs().sum() + (x[:, :, :, 1:] - x[:, :, :, :-1]).abs().sum()
+        return common.CONTENT_WEIGHT * content + common.STYLE_WEIGHT * style + common.TV_WEIGHT * tv
+
+    img = nchw(content_np).clone().requires_grad_(True)
+    count = [0]
+
+    def closure():
+        opt.zero_grad()
+        loss = loss_fn(img)
+        loss.backward()
+        count[0] += 1
+        return loss
+
+    ends, losses = [], []
+    if a.opt == "adam":
+        opt = torch.optim.Adam([img], lr=1.0, betas=(0.9, 0.999), eps=1e-8)
+        closure()  # the evaluation at the start point
+        for _ in range(a.iters):
+            opt.step()
+            loss = closure()
+            losses.append(float(loss))
+            ends.append(time.perf_counter() - start)
+    else:
+        opt = torch.optim.LBFGS([img], lr=1.0, max_iter=1, history_size=10,
+                                tolerance_grad=-1, tolerance_change=-1)
+        for _ in range(a.iters):
+            loss = opt.step(closure)
+            losses.append(float(loss))
+            ends.append(time.perf_counter() - start)
+
+    common.emit("torch", a.size, a.opt, len(ends), count[0], ends, losses, a.threads)
+
+
+if __name__ == "__main__":
+    main()

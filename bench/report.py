@@ -1,0 +1,131 @@
+"""Turns the JSON lines of bench/run.sh into the markdown table.
+
+  python report.py results.jsonl peak.jsonl machine.txt > results.md
+
+Per implementation, size and optimizer: the seconds per iteration are the
+differences between consecutive iteration ends, from iteration 2 on (the
+first iteration also holds graph building / tracing and the targets, which
+is the "setup" column), pooled over the repeats; median and min–max. Peak
+RSS is the median over the runs of the process's ru_maxrss. FLOPs are
+counted from the layer shapes (see flops()).
+"""
+
+import json
+import statistics
+import sys
+
+import common
+
+IMPLS = [("go", "neuralstyle (Go)"), ("tf", "TF 2.18 Python"), ("torch", "PyTorch")]
+
+
+def flops(size):
+    """FLOPs of one evaluation (loss and gradient) at size×size.
+
+    Forward: 2·9·H·W·Cin·Cout per 3×3 convolution up to conv5_1, plus
+    2·M·N² per style Gram. Backward: only the gradient with respect to the
+    input is needed (the weights are frozen: TensorFlow prunes the filter
+    gradients that nothing fetches, PyTorch skips them for tensors without
+    requires_grad), which costs as much again: conv2d_backprop_input is a
+    convolution of the same size, and a Gram's gradient 2·F·dG one more
+    M·N² product. So an evaluation is 2 × the forward FLOPs (3× if the
+    weight gradients were computed). Pooling, ReLU and the loss terms are
+    O(H·W·C) and left out (< 1 %).
+    """
+    h = w = size
+    cin = 3
+    conv = gram = 0.0
+    for name, kind, _ in common.layer_names():
+        if kind == "conv":
+            block = int(name[4])  # "conv4_2" → 4
+            cout = common.BLOCKS[block - 1][1]
+            conv += 2 * 9 * h * w * cin * cout
+            cin = cout
+        elif kind == "pool":
+            h, w = (h + 1) // 2, (w + 1) // 2
+        if name in common.STYLE_LAYERS:
+            gram += 2 * h * w * cin * cin
+    return 2 * (conv + gram)
+
+
+def main():
+    rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+    peaks = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+    machine = open(sys.argv[3]).read().strip()
+    peak = max(p["gflops"] for p in peaks) if peaks else float("nan")
+    loads = [r["load1"] for r in rows]
+
+    groups = {}
+    for r in rows:
+        res = r["result"]
+        groups.setdefault((res["size"], res["opt"], res["impl"]), []).append(res)
+
+    out = []
+    out.append(f"Machine: {machine}. Threads: 2 intra-op, 1 inter-op in all three.")
+    out.append(f"Measured peak: {peak:.0f} GFLOP/s (best of 4096² float32 MatMul in TensorFlow, 2 threads).")
+    if loads:
+        out.append(f"1-minute load average at the start of each run: median {statistics.median(loads):.2f}, "
+                   f"max {max(loads):.2f} over {len(loads)} runs.")
+    out.append("")
+    out.append("| size | optimizer | implementation | s/iteration median (min–max) | evaluations/iteration | setup s | peak RSS MiB | GFLOP/s | % of peak |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
+    summary = {}
+    for size in sorted({k[0] for k in groups}):
+        for opt in ["adam", "lbfgs"]:
+            for impl, label in IMPLS:
+                runs = groups.get((size, opt, impl))
+                if not runs:
+                    continue
+                deltas = []
+                for res in runs:
+                    e = res["iter_end_s"]
+                    deltas += [b - a for a, b in zip(e, e[1:])]
+                iters = sum(len(res["iter_end_s"]) for res in runs)
+                # evaluations per iteration, the start point's evaluation excluded
+                epi = sum(res["evals"] - 1 for res in runs) / iters if opt == "adam" else \
+                    sum(res["evals"] for res in runs) / iters
+                setup = statistics.median(res["iter_end_s"][0] for res in runs)
+                rss = statistics.median(res["peak_rss_mb"] for res in runs)
+                if not deltas:
+                    continue
+                med = statistics.median(deltas)
+                gf = flops(size) * epi / med / 1e9
+                summary[(size, opt, impl)] = (med, rss, runs)
+                out.append(f"| {size} | {opt} | {label} | {med:.3f} ({min(deltas):.3f}–{max(deltas):.3f}) | "
+                           f"{epi:.2f} | {setup:.1f} | {rss:.0f} | {gf:.0f} | {100 * gf / peak:.0f} % |")
+    out.append("")
+    out.append("Ratios, neuralstyle / peer (below 1.00: this library is faster or smaller):")
+    out.append("")
+    out.append("| size | optimizer | time vs TF | time vs PyTorch | peak RSS vs TF | peak RSS vs PyTorch |")
+    out.append("|---|---|---|---|---|---|")
+    for size in sorted({k[0] for k in summary}):
+        for opt in ["adam", "lbfgs"]:
+            ours = summary.get((size, opt, "go"))
+            if not ours:
+                continue
+            cells = []
+            for what in (0, 1):
+                for peer in ("tf", "torch"):
+                    theirs = summary.get((size, opt, peer))
+                    cells.append(f"{ours[what] / theirs[what]:.2f}" if theirs else "—")
+            out.append(f"| {size} | {opt} | {cells[0]} | {cells[1]} | {cells[2]} | {cells[3]} |")
+    out.append("")
+    out.append("FLOPs per evaluation (forward + input gradient, 2 × forward; see bench/report.py): " +
+               ", ".join(f"{s} px {flops(s) / 1e9:.0f} GFLOP" for s in sorted({k[0] for k in summary})) + ".")
+    out.append("")
+    out.append("Same objective check, loss after one Adam step from the content image (all three start from "
+               "bit-identical weights and images):")
+    out.append("")
+    for size in sorted({k[0] for k in summary}):
+        vals = []
+        for impl, label in IMPLS:
+            s = summary.get((size, "adam", impl))
+            if s:
+                vals.append(f"{label} {statistics.median(r['loss1'] for r in s[2]):.6g}")
+        if vals:
+            out.append(f"- {size} px: " + ", ".join(vals))
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
