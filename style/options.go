@@ -106,6 +106,12 @@ type Progress struct {
 	// Elapsed is the time since the start of the transfer, including the
 	// preparation before the first iteration.
 	Elapsed time.Duration
+	// Scale counts the scales of a coarse-to-fine run (WithMultiScale) from
+	// 1 to Scales; Width × Height is the image size at this scale. A
+	// single-scale run has Scale = Scales = 1. Iteration restarts at 1 on
+	// every scale.
+	Scale, Scales int
+	Width, Height int
 }
 
 // Checkpoint is an intermediate result; see WithCheckpoint.
@@ -144,9 +150,11 @@ type config struct {
 	earlyStop  float64
 	averaging  float64 // EMA decay; 0 = off
 
-	maxSize    int
-	styleScale float64
-	pooling    vgg.Pooling
+	maxSize       int
+	multiScaleMin int
+	scale, scales int // the current scale of a run, set by Transfer
+	styleScale    float64
+	pooling       vgg.Pooling
 
 	originalColors *imageio.ColorSpace
 	colorMatch     bool
@@ -493,6 +501,24 @@ func WithMaxSize(px int) Option {
 			return invalid("WithMaxSize", px, fmt.Sprintf("want %d … %d pixels", minSide, maxSide))
 		}
 		c.maxSize = px
+		return nil
+	})
+}
+
+// WithMultiScale optimizes coarse to fine: first with the longest side at
+// minSize pixels, then at twice that, and so on up to WithMaxSize, each
+// scale starting from the previous result enlarged, with the targets
+// recomputed at every size (Katherine Crowson's style-transfer-pytorch
+// schedule). Each scale runs WithIterations iterations; the coarse ones
+// cost a fraction of the last, settle the large structures, and leave the
+// full-size scale less to do. Scales at which the content image's short
+// side would be under 16 pixels are left out. Default 0: one scale.
+func WithMultiScale(minSize int) Option {
+	return optionFunc(func(c *config) error {
+		if minSize != 0 && (minSize < minSide || minSize > maxSide) {
+			return invalid("WithMultiScale", minSize, fmt.Sprintf("want 0 (off) or %d … %d pixels", minSide, maxSide))
+		}
+		c.multiScaleMin = minSize
 		return nil
 	})
 }

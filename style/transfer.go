@@ -23,10 +23,12 @@ import (
 type Result struct {
 	// Image is the stylized image, Width × Height pixels.
 	Image *image.RGBA
-	// History holds the losses after every iteration, in order.
+	// History holds the losses after every iteration, in order (all scales
+	// of a WithMultiScale run, each with its Scale).
 	History []Progress
-	// Iterations is the number of iterations run; Evaluations the number of
-	// network evaluations (forward + backward).
+	// Iterations is the number of iterations run (at the last scale of a
+	// WithMultiScale run); Evaluations the number of network evaluations
+	// (forward + backward) at all scales.
 	Iterations, Evaluations int
 	// Elapsed is the wall time of the transfer, preparation included.
 	Elapsed time.Duration
@@ -253,9 +255,15 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 	if err := checkLayerNames(t.model.Arch(), &cfg); err != nil {
 		return nil, err
 	}
-	p, err := t.prepare(&cfg, content, styleImage)
-	if err != nil {
-		return nil, err
+	sizes := scaleSchedule(cfg.multiScaleMin, cfg.maxSize, content)
+	// Validate the images at every scale before any work.
+	steps := make([]*prepared, len(sizes))
+	for i, size := range sizes {
+		c := cfg
+		c.maxSize = size
+		if steps[i], err = t.prepare(&c, content, styleImage); err != nil {
+			return nil, err
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("style: %w", err)
@@ -266,6 +274,50 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 	if t.closed {
 		return nil, ErrClosed
 	}
+	var (
+		res   *Result
+		x     []float32 // the previous scale's raw result
+		prevP *prepared
+		hist  []Progress
+		evals int
+	)
+	for i, p := range steps {
+		if err := t.useEngine(&cfg, p); err != nil {
+			return nil, err
+		}
+		var x0 []float32
+		if x != nil {
+			if x0, err = t.upsample(x, prevP, p); err != nil {
+				return nil, err
+			}
+		}
+		c := cfg
+		c.scale, c.scales = i+1, len(steps)
+		res, x, err = t.run(ctx, &c, p, start, x0)
+		if res != nil {
+			hist = append(hist, res.History...)
+			evals += res.Evaluations
+			res.History, res.Evaluations = hist, evals
+		}
+		if err != nil {
+			if last := steps[len(steps)-1]; res != nil && p != last {
+				// Stopped at a coarse scale: the caller asked for the final size.
+				big, err2 := imageio.ResizeTo(res.Image, last.w, last.h)
+				if err2 != nil {
+					return nil, fmt.Errorf("%w (and resizing the image so far: %v)", err, err2)
+				}
+				res.Image = big
+			}
+			return res, err
+		}
+		prevP = p
+	}
+	return res, nil
+}
+
+// useEngine makes t.engine the graph for p's sizes and cfg's loss,
+// reusing the current one when it fits.
+func (t *Transferer) useEngine(cfg *config, p *prepared) error {
 	key := graphKey{
 		h: p.h, w: p.w, styles: len(p.styles), masked: len(p.masks) > 0,
 		contentLayers: layerKey(t.model.Arch(), cfg.contentLayers),
@@ -275,21 +327,58 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 		blend:   fmt.Sprint(cfg.blendWeights),
 		pooling: cfg.pooling, device: cfg.device, intra: cfg.intraThreads, inter: cfg.interThreads,
 	}
-	if t.engine == nil || t.engine.key != key {
-		if err := t.engine.close(); err != nil {
-			return nil, fmt.Errorf("style: closing the previous session: %w", err)
-		}
-		t.engine = nil
-		e, err := newEngine(t.model, key, &cfg)
-		if err != nil {
-			return nil, err
-		}
-		t.engine = e
+	if t.engine != nil && t.engine.key == key {
+		return nil
 	}
-	return t.run(ctx, &cfg, p, start)
+	if err := t.engine.close(); err != nil {
+		return fmt.Errorf("style: closing the previous session: %w", err)
+	}
+	t.engine = nil
+	e, err := newEngine(t.model, key, cfg)
+	if err != nil {
+		return err
+	}
+	t.engine = e
+	return nil
 }
 
-func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start time.Time) (*Result, error) {
+// scaleSchedule returns the longest sides of the coarse-to-fine schedule:
+// minSize, 2·minSize, 4·minSize, … below maxSize, then maxSize, leaving out
+// the sizes at which the content image's short side would fall under
+// minSide. minSize 0 means one scale, maxSize.
+func scaleSchedule(minSize, maxSize int, content image.Image) []int {
+	if minSize <= 0 || minSize >= maxSize || content == nil || content.Bounds().Empty() {
+		return []int{maxSize}
+	}
+	b := content.Bounds()
+	var sizes []int
+	for s := minSize; s < maxSize; s *= 2 {
+		if w, h := imageio.FitSize(b.Dx(), b.Dy(), s); min(w, h) >= minSide {
+			sizes = append(sizes, s)
+		}
+	}
+	return append(sizes, maxSize)
+}
+
+// upsample turns the raw result x of scale prev into the starting point of
+// scale next: the image is resized (Catmull-Rom) and converted back.
+func (t *Transferer) upsample(x []float32, prev, next *prepared) ([]float32, error) {
+	mean := imageio.Mean(t.model.MeanPixel())
+	img, err := imageio.FromTensor(x, prev.h, prev.w, mean)
+	if err != nil {
+		return nil, fmt.Errorf("style: %w", err)
+	}
+	big, err := imageio.ResizeTo(img, next.w, next.h)
+	if err != nil {
+		return nil, fmt.Errorf("style: %w", err)
+	}
+	x0, _, _ := imageio.ToTensor(big, mean)
+	return x0, nil
+}
+
+// run optimizes at one scale, from x0 or, when x0 is nil, from cfg's
+// initial image. It returns the result and the raw optimizer point.
+func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start time.Time, x0 []float32) (*Result, []float32, error) {
 	e := t.engine
 	mean := imageio.Mean(t.model.MeanPixel())
 	contentX, _, _ := imageio.ToTensor(p.content, mean)
@@ -297,21 +386,21 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 	// Targets, computed inside the graph.
 	contentT, err := tfutil.Float32Tensor(contentX, 1, int64(p.h), int64(p.w), 3)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var styleTs, maskTs []*tf.Tensor
 	for _, s := range p.styles {
 		x, h, w := imageio.ToTensor(s, mean)
 		st, err := tfutil.Float32Tensor(x, 1, int64(h), int64(w), 3)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		styleTs = append(styleTs, st)
 	}
 	for _, m := range p.masks {
 		mt, err := tfutil.Float32Tensor(m, int64(p.h), int64(p.w))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		maskTs = append(maskTs, mt)
 	}
@@ -322,15 +411,16 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 		return nil
 	}
 	if err := check(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := e.setTargets(contentT, styleTs, maskTs, check); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
-	x0, err := t.initialImage(cfg, p, contentX, mean)
-	if err != nil {
-		return nil, err
+	if x0 == nil {
+		if x0, err = t.initialImage(cfg, p, contentX, mean); err != nil {
+			return nil, nil, err
+		}
 	}
 
 	res := &Result{}
@@ -351,6 +441,7 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 				Iteration: op.Iteration, Iterations: cfg.iterations,
 				Loss: op.Value, Content: last.content, Style: last.style, TV: last.tv,
 				Evaluations: op.Evaluations, Elapsed: time.Since(start),
+				Scale: cfg.scale, Scales: cfg.scales, Width: p.w, Height: p.h,
 			}
 			prev := pr.Loss
 			if n := len(res.History); n > 0 {
@@ -402,11 +493,11 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 		if err == nil {
 			err = errors.New("style: the optimizer returned no image")
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	img, ferr := t.finish(cfg, p, out.X, mean)
 	if ferr != nil {
-		return nil, ferr
+		return nil, nil, ferr
 	}
 	res.Image = img
 	res.Iterations = out.Iterations
@@ -418,7 +509,7 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 	} else if err != nil {
 		err = fmt.Errorf("style: transfer stopped after %d iterations: %w", out.Iterations, err)
 	}
-	return res, err
+	return res, out.X, err
 }
 
 // initialImage returns the starting point of the optimization.

@@ -3,6 +3,7 @@ package style
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"math"
@@ -338,6 +339,7 @@ func TestInvalidOptions(t *testing.T) {
 		{"checkpoint interval", []Option{WithCheckpoint(0, func(Checkpoint) error { return nil })}, "WithCheckpoint(0)"},
 		{"averaging decay", []Option{WithAveraging(1)}, "WithAveraging(1)"},
 		{"early stop", []Option{WithEarlyStop(-0.1)}, "WithEarlyStop(-0.1)"},
+		{"multi-scale size", []Option{WithMultiScale(8)}, "WithMultiScale(8)"},
 		{"blend weight count", []Option{WithStyleBlendWeights(1, 2)}, "2 weights for 1 style images"},
 		{"blend weights zero", []Option{WithStyleBlendWeights(0)}, "sum to zero"},
 		{"mask count", []Option{WithStyleMasks(nil, nil)}, "WithStyleMasks(2 masks)"},
@@ -465,4 +467,61 @@ func TestNonFiniteLoss(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorIs(t, err, optim.ErrNonFinite)
 	assert.ErrorContains(t, err, "iteration 0")
+}
+
+func TestScaleSchedule(t *testing.T) {
+	wide := image.Rect(0, 0, 400, 100)
+	cases := []struct {
+		min, max int
+		bounds   image.Rectangle
+		want     []int
+	}{
+		{0, 512, image.Rect(0, 0, 300, 200), []int{512}},
+		{128, 512, image.Rect(0, 0, 300, 200), []int{128, 256, 512}},
+		{100, 512, image.Rect(0, 0, 300, 200), []int{100, 200, 400, 512}},
+		{512, 512, image.Rect(0, 0, 300, 200), []int{512}},
+		{16, 128, wide, []int{64, 128}}, // 16 and 32 would make the short side < 16
+	}
+	for _, tc := range cases {
+		assert.Equal(t, tc.want, scaleSchedule(tc.min, tc.max, image.NewRGBA(tc.bounds)), "%d…%d on %v", tc.min, tc.max, tc.bounds)
+	}
+}
+
+// A coarse-to-fine run optimizes at each size in turn, starting every scale
+// from the previous result, and ends at the requested size.
+func TestMultiScale(t *testing.T) {
+	var scales []string
+	res, err := transfer(t, WithMultiScale(16), WithIterations(15), WithProgress(func(p Progress) error {
+		if p.Iteration == 1 {
+			scales = append(scales, fmt.Sprintf("%d/%d %dx%d", p.Scale, p.Scales, p.Width, p.Height))
+		}
+		return nil
+	}))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"1/2 32x26", "2/2 40x32"}, scales)
+	assert.Equal(t, image.Rect(0, 0, 40, 32), res.Image.Bounds())
+	assert.Len(t, res.History, 30)
+	// The fine scale starts from the coarse result, which is a better start
+	// than the content image, and the run ends lower than a single-scale run
+	// of as many full-size iterations (measured: about 13× lower).
+	single, err := transfer(t, WithIterations(15))
+	require.NoError(t, err)
+	t.Logf("loss after the first full-size iteration: %.4g multi-scale, %.4g single; final %.4g vs %.4g",
+		res.History[15].Loss, single.History[0].Loss, res.Loss, single.Loss)
+	assert.Less(t, res.History[15].Loss, single.History[0].Loss)
+	assert.Less(t, res.Loss, single.Loss)
+
+	// Cancelled at the coarse scale: the image so far, at the requested size.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res, err = Transfer(ctx, contentImage(40, 32), styleImage(36, 36), WithModel(fixtureModel(t)), WithMaxSize(40),
+		WithMultiScale(16), WithIterations(15), WithProgress(func(p Progress) error {
+			if p.Iteration == 3 {
+				cancel()
+			}
+			return nil
+		}))
+	assert.ErrorIs(t, err, context.Canceled)
+	require.NotNil(t, res)
+	assert.Equal(t, image.Rect(0, 0, 40, 32), res.Image.Bounds())
 }
