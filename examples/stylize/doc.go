@@ -28,6 +28,7 @@
 //	-average DECAY           return an exponential moving average of the iterates (default off)
 //	-max-size PX             longest side of the output (default 512)
 //	-style-scale S           style images' longest side relative to the output's (default 1)
+//	-multi-scale N           coarse to fine from N pixels, doubling up to -max-size (default 0: off)
 //	-init content|style|noise  starting image (default content)
 //	-noise-ratio R, -seed N  the noise start: R·noise + (1−R)·content (default 1, 0)
 //	-original-colors SPACE   keep the content's colours: yuv, ycrcb, luv or lab (default off)

@@ -66,6 +66,7 @@ type flags struct {
 
 	maxSize        int
 	styleScale     float64
+	multiScale     int
 	init           string
 	noiseRatio     float64
 	seed           uint64
@@ -139,6 +140,7 @@ func newFlagSet() (*flag.FlagSet, *flags) {
 
 	fs.IntVar(&f.maxSize, "max-size", style.DefaultMaxSize, "longest side of the output in `pixels` (the content image is resized to it)")
 	fs.Float64Var(&f.styleScale, "style-scale", 1, "longest side of the style images relative to the output's")
+	fs.IntVar(&f.multiScale, "multi-scale", 0, "coarse to fine: start at this longest side, double up to -max-size (0: one scale)")
 	fs.StringVar(&f.init, "init", "content", "starting image: content, style or noise")
 	fs.Float64Var(&f.noiseRatio, "noise-ratio", 1, "with -init noise: start from ratio·noise + (1−ratio)·content")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of the -init noise (same seed, same output on the CPU)")
@@ -333,7 +335,7 @@ func (f *flags) validate(args []string) (*job, error) {
 	}
 
 	// Images and network.
-	j.opts = append(j.opts, style.WithMaxSize(f.maxSize), style.WithStyleScale(f.styleScale))
+	j.opts = append(j.opts, style.WithMaxSize(f.maxSize), style.WithStyleScale(f.styleScale), style.WithMultiScale(f.multiScale))
 	in, err := style.ParseInit(strings.ToLower(f.init))
 	if err != nil {
 		return nil, usagef("-init %q: want content, style or noise", f.init)
