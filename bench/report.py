@@ -48,12 +48,24 @@ def flops(size):
     return 2 * (conv + gram)
 
 
+def line():
+    """One run's JSON (stdin) as a progress line."""
+    r = json.load(sys.stdin)
+    e = r["iter_end_s"]
+    step = (e[-1] - e[0]) / max(len(e) - 1, 1)
+    print(f"{len(e)} iterations, {r['evals']} evaluations, {step:.3f} s/iteration after the first, "
+          f"peak RSS {r['peak_rss_mb']:.0f} MiB")
+
+
 def main():
+    if sys.argv[1:] == ["--line"]:
+        return line()
     rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
     peaks = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
     machine = open(sys.argv[3]).read().strip()
     peak = max(p["gflops"] for p in peaks) if peaks else float("nan")
     loads = [r["load1"] for r in rows]
+    ends = [r.get("load1_end", float("nan")) for r in rows]
 
     groups = {}
     for r in rows:
@@ -65,9 +77,10 @@ def main():
     out.append(f"Measured peak: {peak:.0f} GFLOP/s (best of 4096² float32 MatMul in TensorFlow, 2 threads).")
     if loads:
         out.append(f"1-minute load average at the start of each run: median {statistics.median(loads):.2f}, "
-                   f"max {max(loads):.2f} over {len(loads)} runs.")
+                   f"max {max(loads):.2f} over {len(loads)} runs; at the end of each run (this benchmark's own "
+                   f"2 threads included): median {statistics.median(ends):.2f}, max {max(ends):.2f}.")
     out.append("")
-    out.append("| size | optimizer | implementation | s/iteration median (min–max) | evaluations/iteration | setup s | peak RSS MiB | GFLOP/s | % of peak |")
+    out.append("| size | optimizer | implementation | s/iteration median (min–max) | evaluations/iteration | setup + iteration 1, s | peak RSS MiB | GFLOP/s | % of peak |")
     out.append("|---|---|---|---|---|---|---|---|---|")
     summary = {}
     for size in sorted({k[0] for k in groups}):
@@ -89,10 +102,14 @@ def main():
                 if not deltas:
                     continue
                 med = statistics.median(deltas)
-                gf = flops(size) * epi / med / 1e9
                 summary[(size, opt, impl)] = (med, rss, runs)
+                if opt == "adam":  # exactly one evaluation per iteration
+                    gf = flops(size) / med / 1e9
+                    rate = f"{gf:.0f} | {100 * gf / peak:.0f} %"
+                else:  # line searches: evaluations per iteration vary
+                    rate = "— | —"
                 out.append(f"| {size} | {opt} | {label} | {med:.3f} ({min(deltas):.3f}–{max(deltas):.3f}) | "
-                           f"{epi:.2f} | {setup:.1f} | {rss:.0f} | {gf:.0f} | {100 * gf / peak:.0f} % |")
+                           f"{epi:.2f} | {setup:.1f} | {rss:.0f} | {rate} |")
     out.append("")
     out.append("Ratios, neuralstyle / peer (below 1.00: this library is faster or smaller):")
     out.append("")

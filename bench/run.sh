@@ -13,10 +13,12 @@
 #   REPEATS=1 SIZES="256" bench/run.sh   # a quick look
 #
 # Settings (environment): REPEATS (3), SIZES ("256 512 1024"), ITERS_256
-# (10), ITERS_512 (6), ITERS_1024 (3), OPTS ("adam lbfgs"), THREADS (2),
+# (8), ITERS_512 (5), ITERS_1024 (3), REPEATS_1024 (1), OPTS ("adam lbfgs"), THREADS (2),
 # INTER (1), BENCH_VENV (the venv folder, created with the pinned versions of
 # bench/requirements*.txt on first use; about 4.5 GB, mostly the CUDA
 # libraries PyPI's torch wheel links against).
+# MAX_LOAD (unset): before each run, wait up to MAX_WAIT (900) seconds for the
+# 1-minute load average to fall below it (the load is recorded either way).
 # Each process is one transfer; the JSON lines land in bench/results.jsonl.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,9 +30,10 @@ SIZES=${SIZES:-"256 512 1024"}
 OPTS=${OPTS:-"adam lbfgs"}
 THREADS=${THREADS:-2}
 INTER=${INTER:-1}
-ITERS_256=${ITERS_256:-10}
-ITERS_512=${ITERS_512:-6}
+ITERS_256=${ITERS_256:-8}
+ITERS_512=${ITERS_512:-5}
 ITERS_1024=${ITERS_1024:-3}
+REPEATS_1024=${REPEATS_1024:-1} # one evaluation takes ~20 s at 1024 px on 2 cores
 venv=${BENCH_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/neuralstyle/bench-venv}
 
 # --- the Python venv, pinned -------------------------------------------------
@@ -69,15 +72,19 @@ results=bench/results.jsonl
 : > "$results"
 run_one() { # impl size opt iters
   local impl=$1 size=$2 opt=$3 iters=$4 out
-  local load1
+  local load1 waited=0
   load1=$(cut -d' ' -f1 /proc/loadavg)
+  # On a shared machine: wait (up to MAX_WAIT s) for the load to fall below MAX_LOAD.
+  while [ -n "${MAX_LOAD:-}" ] && [ "$waited" -lt "${MAX_WAIT:-900}" ] && awk -v l="$load1" -v m="$MAX_LOAD" 'BEGIN {exit !(l >= m)}'; do
+    sleep 10; waited=$((waited + 10)); load1=$(cut -d' ' -f1 /proc/loadavg)
+  done
   case $impl in
     go)    out=$("$work/gobench" -size "$size" -iters "$iters" -opt "$opt" -threads "$THREADS" -inter "$INTER") ;;
     tf)    out=$(cd bench && "$PY" peer_tf.py --size "$size" --iters "$iters" --opt "$opt" --threads "$THREADS" --inter "$INTER" | tail -n1) ;;
     torch) out=$(cd bench && "$PY" peer_torch.py --size "$size" --iters "$iters" --opt "$opt" --threads "$THREADS" --inter "$INTER" | tail -n1) ;;
   esac
-  echo "{\"load1\": $load1, \"result\": $out}" >> "$results"
-  echo "  $impl $size px $opt: $(echo "$out" | "$PY" -c 'import json,sys; r=json.load(sys.stdin); e=r["iter_end_s"]; print(f"{len(e)} iterations, {r["evals"]} evaluations, {(e[-1]-e[0])/max(len(e)-1,1):.3f} s/iteration after the first, peak RSS {r["peak_rss_mb"]:.0f} MiB, load {'"$load1"'}")')" >&2
+  echo "{\"load1\": $load1, \"load1_end\": $(cut -d' ' -f1 /proc/loadavg), \"result\": $out}" >> "$results"
+  echo "  $impl $size px $opt (load $load1): $(echo "$out" | (cd bench && "$PY" report.py --line))" >&2
 }
 
 impls=(go tf torch)
@@ -86,6 +93,8 @@ for r in $(seq 1 "$REPEATS"); do
   for size in $SIZES; do
     var=ITERS_$size
     iters=${!var:-3}
+    var=REPEATS_$size
+    [ "$r" -le "${!var:-$REPEATS}" ] || continue
     for opt in $OPTS; do
       for k in 0 1 2; do # rotate the order so no implementation always runs first
         run_one "${impls[$(( (k + r) % 3 ))]}" "$size" "$opt" "$iters"
