@@ -78,12 +78,14 @@ run_one() { # impl size opt iters
   while [ -n "${MAX_LOAD:-}" ] && [ "$waited" -lt "${MAX_WAIT:-900}" ] && awk -v l="$load1" -v m="$MAX_LOAD" 'BEGIN {exit !(l >= m)}'; do
     sleep 10; waited=$((waited + 10)); load1=$(cut -d' ' -f1 /proc/loadavg)
   done
+  local start
+  start=$(date -u +%FT%TZ)
   case $impl in
     go)    out=$("$work/gobench" -size "$size" -iters "$iters" -opt "$opt" -threads "$THREADS" -inter "$INTER") ;;
     tf)    out=$(cd bench && "$PY" peer_tf.py --size "$size" --iters "$iters" --opt "$opt" --threads "$THREADS" --inter "$INTER" | tail -n1) ;;
     torch) out=$(cd bench && "$PY" peer_torch.py --size "$size" --iters "$iters" --opt "$opt" --threads "$THREADS" --inter "$INTER" | tail -n1) ;;
   esac
-  echo "{\"load1\": $load1, \"load1_end\": $(cut -d' ' -f1 /proc/loadavg), \"result\": $out}" >> "$results"
+  echo "{\"start\": \"$start\", \"load1\": $load1, \"load1_end\": $(cut -d' ' -f1 /proc/loadavg), \"result\": $out}" >> "$results"
   echo "  $impl $size px $opt (load $load1): $(echo "$out" | (cd bench && "$PY" report.py --line))" >&2
 }
 
