@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"image"
@@ -16,6 +17,7 @@ import (
 	"github.com/wamuir/graft/tensorflow/op"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/neuralstyle/neuralstyle/imageio"
 	"github.com/neuralstyle/neuralstyle/style"
 	"github.com/neuralstyle/neuralstyle/vgg"
 )
@@ -32,6 +34,9 @@ type Result struct {
 	Loss1     float64   `json:"loss1"`      // loss after the first iteration (at x₁)
 	Loss      float64   `json:"loss"`       // loss after the last iteration
 	Losses    []float64 `json:"losses"`     // loss after each iteration
+	Scales    []int     `json:"scales"`     // the size (longest side) each iteration ran at
+	Target    float64   `json:"target,omitempty"`
+	ReachedS  float64   `json:"reached_s,omitempty"` // seconds until a full-size iteration's loss ≤ Target (0: never)
 	PeakRSSMB float64   `json:"peak_rss_mb"`
 	Threads   int       `json:"threads"`
 }
@@ -44,6 +49,10 @@ func main() {
 		threads = flag.Int("threads", 2, "intra-op threads")
 		inter   = flag.Int("inter", 1, "inter-op threads")
 		peak    = flag.Bool("peak", false, "measure the GFLOP/s of a 4096² float32 MatMul instead")
+		multi   = flag.Int("multiscale", 0, "coarse-to-fine from this size (style.WithMultiScale); 0: one scale")
+		cpath   = flag.String("content", "", "content image file (default: the hash-noise picture shared with the peers)")
+		spath   = flag.String("style", "", "style image file (default: the hash-noise picture shared with the peers)")
+		target  = flag.Float64("target", 0, "report when a full-size iteration first reaches this loss, and stop there")
 	)
 	flag.Parse()
 	if *peak {
@@ -53,7 +62,22 @@ func main() {
 		}
 		return
 	}
-	res, err := run(*size, *iters, *opt, *threads, *inter)
+	content, painting := image.Image(Picture(*size, 1)), image.Image(Picture(*size, 2))
+	for _, f := range []struct {
+		path string
+		img  *image.Image
+	}{{*cpath, &content}, {*spath, &painting}} {
+		if f.path == "" {
+			continue
+		}
+		img, err := imageio.Load(f.path, imageio.DecodeOptions{})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gobench:", err)
+			os.Exit(1)
+		}
+		*f.img = img
+	}
+	res, err := run(content, painting, *size, *iters, *opt, *threads, *inter, *multi, *target)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gobench:", err)
 		os.Exit(1)
@@ -61,7 +85,7 @@ func main() {
 	_ = json.NewEncoder(os.Stdout).Encode(res)
 }
 
-func run(size, iters int, opt string, threads, inter int) (*Result, error) {
+func run(content, painting image.Image, size, iters int, opt string, threads, inter, multi int, target float64) (*Result, error) {
 	model, err := Model()
 	if err != nil {
 		return nil, err
@@ -75,18 +99,23 @@ func run(size, iters int, opt string, threads, inter int) (*Result, error) {
 	default:
 		return nil, fmt.Errorf("unknown optimizer %q", opt)
 	}
-	content, painting := Picture(size, 1), Picture(size, 2)
-	res := &Result{Impl: "go", Size: size, Opt: opt, Iters: iters, Threads: threads}
+	res := &Result{Impl: "go", Size: size, Opt: opt, Iters: iters, Threads: threads, Target: target}
+	errReached := errors.New("target reached")
 	start := time.Now()
 	out, err := style.Transfer(context.Background(), content, painting,
 		style.WithModel(model), style.WithMaxSize(size), style.WithIterations(iters),
-		style.WithOptimizer(o), style.WithThreads(threads, inter),
+		style.WithOptimizer(o), style.WithThreads(threads, inter), style.WithMultiScale(multi),
 		style.WithProgress(func(p style.Progress) error {
 			res.IterEnd = append(res.IterEnd, time.Since(start).Seconds())
 			res.Losses = append(res.Losses, p.Loss)
+			res.Scales = append(res.Scales, max(p.Width, p.Height))
+			if target > 0 && p.Scale == p.Scales && p.Loss <= target {
+				res.ReachedS = time.Since(start).Seconds()
+				return errReached
+			}
 			return nil
 		}))
-	if err != nil {
+	if err != nil && !errors.Is(err, errReached) {
 		return nil, err
 	}
 	if len(out.History) > 0 {
