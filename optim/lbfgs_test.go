@@ -3,6 +3,7 @@ package optim_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 
@@ -32,7 +33,7 @@ func (r *pathRecorder) Record(loc *optimize.Location, op optimize.Operation, _ *
 // gonumPath runs gonum's LBFGS directly on prob from x0 and returns the
 // iterates and values of iterations 1, 2, … (not the starting point), and
 // the result.
-func gonumPath(t *testing.T, prob optimize.Problem, x0 []float32, store, iters int) ([][]float64, []float64, *optimize.Result) {
+func gonumPath(t *testing.T, prob optimize.Problem, x0 []float32, store, iters int, ls optim.LineSearch) ([][]float64, []float64, *optimize.Result) {
 	t.Helper()
 	x := make([]float64, len(x0))
 	for i, v := range x0 {
@@ -44,7 +45,11 @@ func gonumPath(t *testing.T, prob optimize.Problem, x0 []float32, store, iters i
 		Converger:       &optimize.FunctionConverge{Iterations: 100},
 		Recorder:        rec,
 	}
-	res, err := optimize.Minimize(prob, x, settings, &optimize.LBFGS{Store: store})
+	method := &optimize.LBFGS{Store: store}
+	if ls == optim.MoreThuenteSearch {
+		method.Linesearcher = &optimize.MoreThuente{}
+	}
+	res, err := optimize.Minimize(prob, x, settings, method)
 	if err != nil {
 		// The line search gives up at the precision limit.
 		if !errors.Is(err, optimize.ErrLinesearcherFailure) {
@@ -91,20 +96,24 @@ func TestLBFGSSamePathAsGonum(t *testing.T) {
 		p     problem
 		store int
 		iters int
+		ls    optim.LineSearch
 	}{
-		{rosenbrockProblem(2), 0, 1000},
-		{rosenbrockProblem(100), 0, 1000},
-		{rosenbrockProblem(100), 5, 40},
-		{quadraticProblem(20, 100), 3, 1000},
+		{rosenbrockProblem(2), 0, 1000, optim.BisectionSearch},
+		{rosenbrockProblem(100), 0, 1000, optim.BisectionSearch},
+		{rosenbrockProblem(100), 5, 40, optim.BisectionSearch},
+		{quadraticProblem(20, 100), 3, 1000, optim.BisectionSearch},
+		{rosenbrockProblem(2), 0, 1000, optim.MoreThuenteSearch},
+		{rosenbrockProblem(100), 0, 1000, optim.MoreThuenteSearch},
+		{quadraticProblem(20, 100), 3, 1000, optim.MoreThuenteSearch},
 	} {
-		t.Run(tc.p.name, func(t *testing.T) {
-			wantX, wantF, gres := gonumPath(t, rounded(tc.p), tc.p.x0, tc.store, tc.iters)
+		t.Run(fmt.Sprintf("%s/store%d/ls%d", tc.p.name, tc.store, tc.ls), func(t *testing.T) {
+			wantX, wantF, gres := gonumPath(t, rounded(tc.p), tc.p.x0, tc.store, tc.iters, tc.ls)
 			require.NotEmpty(t, wantX)
 
 			var xs [][]float32
 			var fs []float64
 			res, err := optim.Minimize(context.Background(), tc.p.objective(), tc.p.x0,
-				recordIterates(optim.Settings{Iterations: tc.iters}, &xs, &fs), &optim.LBFGS{Store: tc.store})
+				recordIterates(optim.Settings{Iterations: tc.iters}, &xs, &fs), &optim.LBFGS{Store: tc.store, LineSearch: tc.ls})
 			require.NoError(t, err)
 			require.Len(t, xs, len(wantX))
 			for k := range wantX {
@@ -159,7 +168,7 @@ func TestLBFGSFollowsFloat64Gonum(t *testing.T) {
 				Func: func(x []float64) float64 { return tc.p.f64(x, nil) },
 				Grad: func(grad, x []float64) { tc.p.f64(x, grad) },
 			}
-			wantX, wantF, _ := gonumPath(t, prob, tc.p.x0, 0, tc.iters)
+			wantX, wantF, _ := gonumPath(t, prob, tc.p.x0, 0, tc.iters, optim.BisectionSearch)
 			var xs [][]float32
 			var fs []float64
 			_, err := optim.Minimize(context.Background(), tc.p.objective(), tc.p.x0,

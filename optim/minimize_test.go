@@ -89,6 +89,9 @@ func TestMinimizeConverges(t *testing.T) {
 		{&optim.LBFGS{}, rosenbrockProblem(100), 1000},
 		{&optim.LBFGS{}, quadraticProblem(20, 100), 1000},
 		{&optim.LBFGS{Store: 3}, quadraticProblem(20, 100), 1000},
+		{&optim.LBFGS{LineSearch: optim.MoreThuenteSearch}, rosenbrockProblem(2), 1000},
+		{&optim.LBFGS{LineSearch: optim.MoreThuenteSearch}, rosenbrockProblem(100), 1000},
+		{&optim.LBFGS{LineSearch: optim.MoreThuenteSearch}, quadraticProblem(20, 100), 1000},
 		{&optim.Adam{LearningRate: 0.05}, rosenbrockProblem(2), 5000},
 		{&optim.Adam{LearningRate: 0.01}, rosenbrockProblem(100), 20000},
 		{&optim.Adam{LearningRate: 0.05}, quadraticProblem(20, 100), 1000},
@@ -534,6 +537,7 @@ func TestInvalidArguments(t *testing.T) {
 		{"lbfgs store", context.Background(), obj, p.x0, optim.Settings{}, &optim.LBFGS{Store: -1}},
 		{"lbfgs gradient tolerance", context.Background(), obj, p.x0, optim.Settings{}, &optim.LBFGS{GradientTolerance: math.NaN()}},
 		{"lbfgs function tolerance", context.Background(), obj, p.x0, optim.Settings{}, &optim.LBFGS{FunctionTolerance: -1}},
+		{"lbfgs line search", context.Background(), obj, p.x0, optim.Settings{}, &optim.LBFGS{LineSearch: optim.LineSearch(9)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := optim.Minimize(tc.ctx, tc.obj, tc.x0, tc.settings, tc.method)

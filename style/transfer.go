@@ -482,7 +482,12 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 		}
 		method = &optim.Adam{LearningRate: lr}
 	} else {
-		method = &optim.LBFGS{}
+		// Moré–Thuente (SciPy's L-BFGS-B search) reaches a lower loss per
+		// evaluation here than gonum's default bisection: L-BFGS's first step
+		// moves the image by a fraction of a grey level, and Moré–Thuente
+		// extrapolates from it faster (HED VGG16, 256 px: 1.0e6 against 1.8e6
+		// after 37 evaluations).
+		method = &optim.LBFGS{LineSearch: optim.MoreThuenteSearch}
 	}
 
 	out, err := optim.Minimize(ctx, objective, x0, settings, method)
