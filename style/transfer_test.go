@@ -525,3 +525,21 @@ func TestMultiScale(t *testing.T) {
 	require.NotNil(t, res)
 	assert.Equal(t, image.Rect(0, 0, 40, 32), res.Image.Bounds())
 }
+
+// WithDevice re-imports the graph with a default device; on the CPU the
+// result is the one without the option. A device the machine lacks is an
+// error, not a panic, and leaves no session open.
+func TestWithDevice(t *testing.T) {
+	plain, err := transfer(t, WithIterations(5), WithOptimizer(Adam(1)))
+	require.NoError(t, err)
+	pinned, err := transfer(t, WithIterations(5), WithOptimizer(Adam(1)), WithDevice("/cpu:0"))
+	require.NoError(t, err)
+	assert.Equal(t, plain.Image.Pix, pinned.Image.Pix)
+
+	_, err = transfer(t, WithIterations(2), WithDevice("/gpu:7"))
+	if err != nil { // a machine with 8 GPUs would run it
+		assert.ErrorContains(t, err, "style: ")
+		t.Logf("on a machine without /gpu:7: %v", err)
+	}
+	assert.Zero(t, liveSessions.Load())
+}
