@@ -13,6 +13,7 @@ The objective is the library's default, spelled out here:
   total   5·content + 1e4·style + 1e-3·tv, average pooling, 3×3 SAME convs
 """
 
+import argparse
 import json
 import math
 import resource
@@ -95,3 +96,14 @@ def emit(impl, size, opt, iters, evals, iter_end, losses, threads):
                "peak_rss_mb": peak_rss_mb(), "threads": threads}, sys.stdout)
     sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+def parse_args(description):
+    """The command line both peers take: size, iterations, optimizer, threads."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--iters", type=int, default=5)
+    ap.add_argument("--opt", choices=["adam", "lbfgs"], default="adam")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--inter", type=int, default=1)
+    return ap.parse_args()

@@ -14,7 +14,6 @@ library's: one evaluation at the start, then per iteration a step and an
 evaluation at the new point.
 """
 
-import argparse
 import time
 
 import numpy as np
@@ -23,13 +22,7 @@ import common
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--size", type=int, default=256)
-    ap.add_argument("--iters", type=int, default=5)
-    ap.add_argument("--opt", choices=["adam", "lbfgs"], default="adam")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--inter", type=int, default=1)
-    a = ap.parse_args()
+    a = common.parse_args("TF 2.18 Python peer of the neuralstyle benchmark")
 
     import tensorflow as tf
 

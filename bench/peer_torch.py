@@ -12,7 +12,6 @@ Tensors are NCHW (PyTorch's layout); the images and weights are the same as
 the other two implementations', transposed.
 """
 
-import argparse
 import time
 
 import numpy as np
@@ -21,13 +20,7 @@ import common
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--size", type=int, default=256)
-    ap.add_argument("--iters", type=int, default=5)
-    ap.add_argument("--opt", choices=["adam", "lbfgs"], default="adam")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--inter", type=int, default=1)
-    a = ap.parse_args()
+    a = common.parse_args("PyTorch peer of the neuralstyle benchmark")
 
     import torch
     import torch.nn.functional as F
