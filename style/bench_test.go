@@ -72,15 +72,7 @@ func benchEngine(b *testing.B, m *vgg.Model, size int) *engine {
 	if err != nil {
 		b.Fatal(err)
 	}
-	key := graphKey{
-		h: size, w: size, styles: 1,
-		contentLayers: layerKey(m.Arch(), cfg.contentLayers),
-		styleLayers:   layerKey(m.Arch(), cfg.styleLayers),
-		contentNorm:   cfg.contentNorm, gramNorm: cfg.gramNorm, tvKind: cfg.tvKind,
-		weights: [3]float64{cfg.contentWeight, cfg.styleWeight, cfg.tvWeight},
-		blend:   fmt.Sprint(cfg.blendWeights),
-		pooling: cfg.pooling, intra: cfg.intraThreads, inter: cfg.interThreads,
-	}
+	key := newGraphKey(&cfg, m.Arch(), size, size, 1, false)
 	e, err := newEngine(m, key, &cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -197,15 +189,7 @@ func BenchmarkNewEngine(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	key := graphKey{
-		h: 256, w: 256, styles: 1,
-		contentLayers: layerKey(m.Arch(), cfg.contentLayers),
-		styleLayers:   layerKey(m.Arch(), cfg.styleLayers),
-		contentNorm:   cfg.contentNorm, gramNorm: cfg.gramNorm, tvKind: cfg.tvKind,
-		weights: [3]float64{cfg.contentWeight, cfg.styleWeight, cfg.tvWeight},
-		blend:   fmt.Sprint(cfg.blendWeights),
-		pooling: cfg.pooling, intra: cfg.intraThreads, inter: cfg.interThreads,
-	}
+	key := newGraphKey(&cfg, m.Arch(), 256, 256, 1, false)
 	b.ReportAllocs()
 	for b.Loop() {
 		e, err := newEngine(m, key, &cfg)

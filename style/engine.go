@@ -37,6 +37,20 @@ type graphKey struct {
 	intra, inter  int
 }
 
+// newGraphKey is the key of the graph that serves cfg's loss for an output of
+// w×h pixels with the given number of style images.
+func newGraphKey(cfg *config, arch vgg.Arch, h, w, styles int, masked bool) graphKey {
+	return graphKey{
+		h: h, w: w, styles: styles, masked: masked,
+		contentLayers: layerKey(arch, cfg.contentLayers),
+		styleLayers:   layerKey(arch, cfg.styleLayers),
+		contentNorm:   cfg.contentNorm, gramNorm: cfg.gramNorm, tvKind: cfg.tvKind,
+		weights: [3]float64{cfg.contentWeight, cfg.styleWeight, cfg.tvWeight},
+		blend:   fmt.Sprint(cfg.blendWeights),
+		pooling: cfg.pooling, device: cfg.device, intra: cfg.intraThreads, inter: cfg.interThreads,
+	}
+}
+
 func layerKey(arch vgg.Arch, layers map[string]float64) string {
 	var b strings.Builder
 	for _, name := range arch.LayerNames() {

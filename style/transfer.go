@@ -318,15 +318,7 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 // useEngine makes t.engine the graph for p's sizes and cfg's loss,
 // reusing the current one when it fits.
 func (t *Transferer) useEngine(cfg *config, p *prepared) error {
-	key := graphKey{
-		h: p.h, w: p.w, styles: len(p.styles), masked: len(p.masks) > 0,
-		contentLayers: layerKey(t.model.Arch(), cfg.contentLayers),
-		styleLayers:   layerKey(t.model.Arch(), cfg.styleLayers),
-		contentNorm:   cfg.contentNorm, gramNorm: cfg.gramNorm, tvKind: cfg.tvKind,
-		weights: [3]float64{cfg.contentWeight, cfg.styleWeight, cfg.tvWeight},
-		blend:   fmt.Sprint(cfg.blendWeights),
-		pooling: cfg.pooling, device: cfg.device, intra: cfg.intraThreads, inter: cfg.interThreads,
-	}
+	key := newGraphKey(cfg, t.model.Arch(), p.h, p.w, len(p.styles), len(p.masks) > 0)
 	if t.engine != nil && t.engine.key == key {
 		return nil
 	}
