@@ -192,3 +192,121 @@ func TestLBFGSFollowsFloat64Gonum(t *testing.T) {
 		})
 	}
 }
+
+// sphere is f(x) = ½·λ·‖x − c‖², with c = (shift, …, shift): every step s
+// changes the gradient by y = λ·s, so γ = sᵀy / yᵀy = 1/λ exactly, and the
+// Newton step from anywhere is −∇f/λ.
+func sphere(n int, lambda, shift float64) problem {
+	f := func(x []float64, grad []float64) float64 {
+		var v float64
+		for i, xi := range x {
+			d := xi - shift
+			v += d * d
+			if grad != nil {
+				grad[i] = lambda * d
+			}
+		}
+		return lambda * v / 2
+	}
+	c := make([]float64, n)
+	for i := range c {
+		c[i] = shift
+	}
+	return problem{
+		name: fmt.Sprintf("sphere%d", n),
+		x0:   make([]float32, n),
+		xmin: c,
+		f64:  f,
+		f32: func(x, grad []float32) float64 {
+			x64, g64 := make([]float64, len(x)), make([]float64, len(x))
+			for i, v := range x {
+				x64[i] = float64(v)
+			}
+			v := f(x64, g64)
+			for i := range grad {
+				grad[i] = float32(g64[i])
+			}
+			return v
+		},
+	}
+}
+
+// TestLBFGSInitialScale checks LBFGS.InitialScale and
+// Result.InverseHessianScale on problems whose answers are known.
+func TestLBFGSInitialScale(t *testing.T) {
+	t.Run("first trial is x0 − γ∇f(x0)", func(t *testing.T) {
+		p := quadraticProblem(20, 100)
+		const gamma = 0.0123
+		var points [][]float32
+		obj := optim.ObjectiveFunc(func(_ context.Context, x, grad []float32) (float64, error) {
+			points = append(points, append([]float32(nil), x...))
+			return p.f32(x, grad), nil
+		})
+		for _, ls := range []optim.LineSearch{optim.BisectionSearch, optim.MoreThuenteSearch} {
+			points = nil
+			_, err := optim.Minimize(context.Background(), obj, p.x0, optim.Settings{Iterations: 1},
+				&optim.LBFGS{InitialScale: gamma, LineSearch: ls})
+			require.NoError(t, err)
+			require.GreaterOrEqual(t, len(points), 2)
+			assert.Equal(t, p.x0, points[0], "the first evaluation is at x0")
+			g0 := make([]float64, len(p.x0))
+			x0 := make([]float64, len(p.x0))
+			for i, v := range p.x0 {
+				x0[i] = float64(v)
+			}
+			p.f64(x0, g0)
+			for i, got := range points[1] {
+				want := x0[i] - gamma*float64(float32(g0[i]))
+				assert.InDelta(t, want, float64(got), 1e-6*(1+math.Abs(want)), "line search %d: x[%d] of the first trial", ls, i)
+			}
+		}
+	})
+
+	t.Run("gamma of the sphere is 1/λ", func(t *testing.T) {
+		for _, lambda := range []float64{1e-3, 1, 250} {
+			p := sphere(30, lambda, 3)
+			res, err := optim.Minimize(context.Background(), p.objective(), p.x0, optim.Settings{Iterations: 1},
+				&optim.LBFGS{LineSearch: optim.MoreThuenteSearch})
+			require.NoError(t, err)
+			assert.InEpsilon(t, 1/lambda, res.InverseHessianScale, 1e-5, "λ = %g", lambda)
+		}
+	})
+
+	t.Run("the right scale saves the first line search", func(t *testing.T) {
+		// Natural steps are long here (‖x* − x0‖ ≈ 5500): from gonum's
+		// first trial of length 1 the line search needs several
+		// evaluations to grow the step; with γ = 1/λ the first trial is
+		// the minimum itself.
+		p := sphere(30, 1e-3, 1000)
+		firstIteration := func(m *optim.LBFGS) (evals int, res *optim.Result) {
+			s := optim.Settings{Iterations: 20, Progress: func(pr optim.Progress) error {
+				if pr.Iteration == 1 {
+					evals = pr.Evaluations
+				}
+				return nil
+			}}
+			res, err := optim.Minimize(context.Background(), p.objective(), p.x0, s, m)
+			require.NoError(t, err)
+			return evals, res
+		}
+		for _, ls := range []optim.LineSearch{optim.BisectionSearch, optim.MoreThuenteSearch} {
+			plain, resPlain := firstIteration(&optim.LBFGS{LineSearch: ls})
+			scaled, resScaled := firstIteration(&optim.LBFGS{LineSearch: ls, InitialScale: 1e3})
+			t.Logf("line search %d: evaluations to finish iteration 1: %d with gonum's first step, %d with γ = 1/λ", ls, plain, scaled)
+			assert.GreaterOrEqual(t, plain, 4)
+			assert.Equal(t, 2, scaled, "x0 and the minimum")
+			for i, v := range resScaled.X {
+				assert.InDelta(t, 1000, v, 1e-2, "x[%d]", i)
+			}
+			assert.Less(t, resScaled.Value, 1e-3)
+			assert.Less(t, resPlain.Value, 1e-3)
+		}
+	})
+
+	t.Run("zero for Adam", func(t *testing.T) {
+		p := sphere(5, 1, 1)
+		res, err := optim.Minimize(context.Background(), p.objective(), p.x0, optim.Settings{Iterations: 3}, &optim.Adam{})
+		require.NoError(t, err)
+		assert.Zero(t, res.InverseHessianScale)
+	})
+}

@@ -537,6 +537,9 @@ func TestInvalidArguments(t *testing.T) {
 		{"lbfgs store", context.Background(), obj, p.x0, optim.Settings{}, &optim.LBFGS{Store: -1}},
 		{"lbfgs gradient tolerance", context.Background(), obj, p.x0, optim.Settings{}, &optim.LBFGS{GradientTolerance: math.NaN()}},
 		{"lbfgs function tolerance", context.Background(), obj, p.x0, optim.Settings{}, &optim.LBFGS{FunctionTolerance: -1}},
+		{"lbfgs initial scale negative", context.Background(), obj, p.x0, optim.Settings{}, &optim.LBFGS{InitialScale: -1}},
+		{"lbfgs initial scale NaN", context.Background(), obj, p.x0, optim.Settings{}, &optim.LBFGS{InitialScale: math.NaN()}},
+		{"lbfgs initial scale Inf", context.Background(), obj, p.x0, optim.Settings{}, &optim.LBFGS{InitialScale: math.Inf(1)}},
 		{"lbfgs line search", context.Background(), obj, p.x0, optim.Settings{}, &optim.LBFGS{LineSearch: optim.LineSearch(9)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

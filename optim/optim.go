@@ -191,6 +191,14 @@ type Result struct {
 	Evaluations int
 	// Status says why the run ended.
 	Status Status
+	// InverseHessianScale is, for LBFGS, γ = sᵀy / yᵀy of the last
+	// iteration (s the step, y the change of the gradient): the scale of the
+	// initial inverse Hessian that a further iteration would start from.
+	// Passed as LBFGS.InitialScale, it gives a run on a related problem,
+	// such as the next scale of a coarse-to-fine schedule, a first step of
+	// the right length. Zero for Adam and for a run without an iteration
+	// that met the curvature condition (sᵀy > 0).
+	InverseHessianScale float64
 }
 
 // Minimize minimizes obj with method, starting at x0, within the limits of
@@ -246,6 +254,8 @@ type runner struct {
 	evals  int
 	iter   int
 	status Status
+
+	hessianScale float64 // LBFGS: Result.InverseHessianScale
 }
 
 func newRunner(ctx context.Context, obj Objective, x0 []float32, s Settings, m Method) (*runner, error) {
@@ -349,7 +359,7 @@ func (r *runner) report(p Progress) error {
 
 // result assembles the Result after the method returned err.
 func (r *runner) result(err error) (*Result, error) {
-	res := &Result{Iterations: r.iter, Status: r.status}
+	res := &Result{Iterations: r.iter, Status: r.status, InverseHessianScale: r.hessianScale}
 	if r.avg == nil {
 		res.X = slices.Clone(r.best)
 		res.Value = r.bestF
