@@ -490,15 +490,25 @@ func TestScaleSchedule(t *testing.T) {
 // A coarse-to-fine run optimizes at each size in turn, starting every scale
 // from the previous result, and ends at the requested size.
 func TestMultiScale(t *testing.T) {
-	var scales []string
+	var (
+		scales     []string
+		firstEvals []int // evaluations to finish the first iteration of each scale
+	)
 	res, err := transfer(t, WithMultiScale(16), WithIterations(15), WithProgress(func(p Progress) error {
 		if p.Iteration == 1 {
 			scales = append(scales, fmt.Sprintf("%d/%d %dx%d", p.Scale, p.Scales, p.Width, p.Height))
+			firstEvals = append(firstEvals, p.Evaluations)
 		}
 		return nil
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"1/2 32x26", "2/2 40x32"}, scales)
+	// The fine scale's first L-BFGS step has the length the coarse scale
+	// ended with, so its line search does not have to grow gonum's unit
+	// first step (as the coarse scale's does).
+	t.Logf("evaluations in the first iteration of each scale: %v", firstEvals)
+	assert.LessOrEqual(t, firstEvals[1], 3)
+	assert.Less(t, firstEvals[1], firstEvals[0])
 	assert.Equal(t, image.Rect(0, 0, 40, 32), res.Image.Bounds())
 	assert.Len(t, res.History, 30)
 	// The fine scale starts from the coarse result, which is a better start
