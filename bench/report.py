@@ -29,7 +29,11 @@ def flops(size):
     requires_grad), which costs as much again: conv2d_backprop_input is a
     convolution of the same size, and a Gram's gradient 2·F·dG one more
     M·N² product. So an evaluation is 2 × the forward FLOPs (3× if the
-    weight gradients were computed). Pooling, ReLU and the loss terms are
+    weight gradients were computed). This counts the work needed, not what
+    each implementation runs: the autodiff of FᵀF in TensorFlow and PyTorch
+    computes two M·N² products (F·dGᵀ and F·dG) where one suffices; this
+    library's style loss computes one (loss/style.go, symmetricGram), the
+    peers two, about 2 % more than counted at every size. Pooling, ReLU and the loss terms are
     O(H·W·C) and left out (< 1 %).
     """
     h = w = size

@@ -108,14 +108,32 @@ func (b builder) styleLayer(x, target, mask tf.Output, norm GramNorm, c styleChe
 // generatedGram is the generated image's mean Gram, masked if mask's Op is set.
 func (b builder) generatedGram(x, mask tf.Output, c styleCheck) tf.Output {
 	d := c.d
+	f := b.reshape(x, d.area(), d.n)
 	if mask.Op == nil {
-		return b.scale(b.gram(x, d), 1/float64(d.area()))
+		return b.scale(b.symmetricGram(f), 1/float64(d.area()))
 	}
 	m := b.reshape(b.resizeMask(mask, c.mh, c.mw, d.h, d.w), d.area(), 1)
-	f := op.Mul(b.f(), b.reshape(x, d.area(), d.n), m)
-	g := op.MatMul(b.f(), f, f, op.MatMulTransposeA(true))
+	g := b.symmetricGram(op.Mul(b.f(), f, m))
 	area := op.Maximum(b.f(), b.sum(op.Square(b.f(), m), 2), b.scalar(minMaskArea))
 	return op.RealDiv(b.f(), g, area)
+}
+
+// symmetricGram returns G = FᵀF of an M × N matrix F, with a gradient that
+// costs one MatMul instead of the two of TensorFlow's MatMul gradient: it
+// is only correct for losses whose gradient dL/dG is symmetric, as the
+// style distance's is (G and its target are).
+//
+// TensorFlow differentiates FᵀF as a product of two inputs and computes
+// dF = F·dGᵀ + F·dG, two M × N × N MatMuls as large as the forward one.
+// For a symmetric dG both terms are F·dG. So the product is formed as
+// H = Fᵀ·stop(F), whose gradient reaches F through the first operand only
+// (F·dGᵀ), and G = 2H − stop(H): the value is H exactly (2H − H is exact
+// in floating point) and the gradient 2·F·dGᵀ = F·(dG + dGᵀ). This saves
+// a third of the Gram work of an evaluation: 9 GFLOP of 397 at 512 px for
+// the five style layers of VGG19.
+func (b builder) symmetricGram(f tf.Output) tf.Output {
+	h := op.MatMul(b.f(), f, op.StopGradient(b.f(), f), op.MatMulTransposeA(true))
+	return op.Sub(b.f(), b.scale(h, 2), op.StopGradient(b.f(), h))
 }
 
 // styleDistance is the normalized squared distance of two n × n mean Grams.
