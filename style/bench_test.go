@@ -6,6 +6,8 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -245,4 +247,98 @@ func benchPicture(size int, seed uint64) *image.RGBA {
 		panic(err)
 	}
 	return img
+}
+
+// BenchmarkPrecision compares Float32 and BFloat16 (WithPrecision) on a
+// transfer of the bundled photographs (chelsea.jpg in the style of
+// starry_night.jpg) at 512 px, 100 Adam iterations, on the full-width VGG19
+// with random weights, or on the MatConvNet file named by
+// $NEURALSTYLE_BENCH_WEIGHTS (such as tools/hed's VGG16). It reports the
+// seconds per iteration after the first, the loss the run reported, and
+// loss32: the loss of the output image evaluated in float32, which is what
+// the two precisions are compared on. With $NEURALSTYLE_BENCH_OUT set, the
+// output images are written there as PNG.
+//
+//	go test -run '^$' -bench Precision -benchtime 1x ./style/
+func BenchmarkPrecision(b *testing.B) {
+	const size = 512
+	m := benchFullModel(b)
+	if p := os.Getenv("NEURALSTYLE_BENCH_WEIGHTS"); p != "" {
+		var err error
+		if m, err = vgg.Load(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	content, err := imageio.Load("../examples/images/chelsea.jpg", imageio.DecodeOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	painting, err := imageio.Load("../examples/images/starry_night.jpg", imageio.DecodeOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := []Option{WithModel(m), WithThreads(benchThreads, 1), WithMaxSize(size)}
+	for _, c := range []struct {
+		opt   Optimizer
+		iters int
+	}{{Adam(1), 100}} { // BFloat16 needs Adam
+		for _, p := range []Precision{Float32, BFloat16} {
+			b.Run(fmt.Sprintf("%s/%s", c.opt, p), func(b *testing.B) {
+				var res *Result
+				for b.Loop() {
+					var err error
+					res, err = Transfer(context.Background(), content, painting,
+						append(base, WithOptimizer(c.opt), WithIterations(c.iters), WithPrecision(p))...)
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				h := res.History
+				b.ReportMetric((h[len(h)-1].Elapsed-h[0].Elapsed).Seconds()/float64(len(h)-1), "s/iter")
+				b.ReportMetric(res.Loss, "loss")
+				b.ReportMetric(float32Loss(b, base, content, painting, res.Image), "loss32")
+				if dir := os.Getenv("NEURALSTYLE_BENCH_OUT"); dir != "" {
+					name := filepath.Join(dir, fmt.Sprintf("%s_%s.png", c.opt.name, p))
+					if err := imageio.Save(name, res.Image, imageio.EncodeOptions{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// float32Loss evaluates the loss of img (the output of a transfer with
+// opts) in float32.
+func float32Loss(b *testing.B, opts []Option, content, painting, img image.Image) float64 {
+	b.Helper()
+	t, err := NewTransferer(opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer t.Close()
+	cfg, err := resolve(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := t.prepare(&cfg, content, painting)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := t.useEngine(&cfg, p); err != nil {
+		b.Fatal(err)
+	}
+	mean := imageio.Mean(t.model.MeanPixel())
+	if _, err := t.setTargets(context.Background(), p, mean); err != nil {
+		b.Fatal(err)
+	}
+	x, h, w := imageio.ToTensor(img, mean)
+	if h != p.h || w != p.w {
+		b.Fatalf("image %d×%d, the transfer's size is %d×%d", w, h, p.w, p.h)
+	}
+	ev, err := t.engine.evaluate(x, make([]float32, len(x)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ev.total
 }

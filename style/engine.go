@@ -35,6 +35,7 @@ type graphKey struct {
 	pooling       vgg.Pooling
 	device        string
 	intra, inter  int
+	precision     Precision
 }
 
 // newGraphKey is the key of the graph that serves cfg's loss for an output of
@@ -48,6 +49,7 @@ func newGraphKey(cfg *config, arch vgg.Arch, h, w, styles int, masked bool) grap
 		weights: [3]float64{cfg.contentWeight, cfg.styleWeight, cfg.tvWeight},
 		blend:   fmt.Sprint(cfg.blendWeights),
 		pooling: cfg.pooling, device: cfg.device, intra: cfg.intraThreads, inter: cfg.interThreads,
+		precision: cfg.precision,
 	}
 }
 
@@ -301,6 +303,11 @@ func sessionOptions(key graphKey) (*tf.SessionOptions, error) {
 		IntraOpParallelismThreads: int32(key.intra),
 		InterOpParallelismThreads: int32(key.inter),
 		AllowSoftPlacement:        key.device == "",
+	}
+	if key.precision == BFloat16 {
+		cfg.GraphOptions = &configpb.GraphOptions{RewriteOptions: &configpb.RewriterConfig{
+			AutoMixedPrecisionOnednnBfloat16: configpb.RewriterConfig_ON,
+		}}
 	}
 	b, err := proto.Marshal(cfg)
 	if err != nil {

@@ -2,6 +2,7 @@ package style_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -86,3 +87,34 @@ type boundedImage struct {
 }
 
 func (b *boundedImage) Bounds() image.Rectangle { return b.r }
+
+// Mixed bfloat16 precision halves the time of an iteration on CPUs with
+// bfloat16 instructions, with Adam. Options are checked before any work, so
+// where the CPU lacks them the refusal costs nothing and the program can
+// fall back to float32.
+func ExampleWithPrecision() {
+	model, err := vgg.Load("imagenet-vgg-verydeep-19.mat")
+	if err != nil {
+		log.Fatal(err)
+	}
+	photo, err := imageio.Load("photo.jpg", imageio.DecodeOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	painting, err := imageio.Load("starry_night.jpg", imageio.DecodeOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	opts := []style.Option{style.WithModel(model), style.WithOptimizer(style.Adam(1)), style.WithIterations(500)}
+	res, err := style.Transfer(context.Background(), photo, painting, append(opts, style.WithPrecision(style.BFloat16))...)
+	if errors.Is(err, style.ErrInvalidOption) {
+		log.Printf("%v; using float32", err)
+		res, err = style.Transfer(context.Background(), photo, painting, opts...)
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := imageio.Save("photo_starry.png", res.Image, imageio.EncodeOptions{}); err != nil {
+		log.Fatal(err)
+	}
+}

@@ -117,6 +117,10 @@ func resolve(opts []Option) (config, error) {
 			return cfg, err
 		}
 	}
+	if cfg.precision == BFloat16 && cfg.optimizer.name != "adam" {
+		return cfg, invalid("WithPrecision", BFloat16, "needs WithOptimizer(Adam(…)): L-BFGS's line search "+
+			"compares loss values more finely than bfloat16 computes them (with VGG16 at 512 px it stalls in its first iteration)")
+	}
 	return cfg, nil
 }
 
@@ -402,39 +406,8 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 	x0 := from.x
 	e := t.engine
 	mean := imageio.Mean(t.model.MeanPixel())
-	contentX, _, _ := imageio.ToTensor(p.content, mean)
-
-	// Targets, computed inside the graph.
-	contentT, err := tfutil.Float32Tensor(contentX, 1, int64(p.h), int64(p.w), 3)
+	contentX, err := t.setTargets(ctx, p, mean)
 	if err != nil {
-		return nil, scaleStart{}, err
-	}
-	var styleTs, maskTs []*tf.Tensor
-	for _, s := range p.styles {
-		x, h, w := imageio.ToTensor(s, mean)
-		st, err := tfutil.Float32Tensor(x, 1, int64(h), int64(w), 3)
-		if err != nil {
-			return nil, scaleStart{}, err
-		}
-		styleTs = append(styleTs, st)
-	}
-	for _, m := range p.masks {
-		mt, err := tfutil.Float32Tensor(m, int64(p.h), int64(p.w))
-		if err != nil {
-			return nil, scaleStart{}, err
-		}
-		maskTs = append(maskTs, mt)
-	}
-	check := func() error {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("style: %w", err)
-		}
-		return nil
-	}
-	if err := check(); err != nil {
-		return nil, scaleStart{}, err
-	}
-	if err := e.setTargets(contentT, styleTs, maskTs, check); err != nil {
 		return nil, scaleStart{}, err
 	}
 
@@ -536,6 +509,45 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 		err = fmt.Errorf("style: transfer stopped after %d iterations: %w", out.Iterations, err)
 	}
 	return res, scaleStart{x: out.X, gamma: out.InverseHessianScale}, err
+}
+
+// setTargets computes p's content and style targets inside t's engine (and
+// stores its masks), and returns the content image as a tensor.
+func (t *Transferer) setTargets(ctx context.Context, p *prepared, mean imageio.Mean) ([]float32, error) {
+	contentX, _, _ := imageio.ToTensor(p.content, mean)
+	contentT, err := tfutil.Float32Tensor(contentX, 1, int64(p.h), int64(p.w), 3)
+	if err != nil {
+		return nil, err
+	}
+	var styleTs, maskTs []*tf.Tensor
+	for _, s := range p.styles {
+		x, h, w := imageio.ToTensor(s, mean)
+		st, err := tfutil.Float32Tensor(x, 1, int64(h), int64(w), 3)
+		if err != nil {
+			return nil, err
+		}
+		styleTs = append(styleTs, st)
+	}
+	for _, m := range p.masks {
+		mt, err := tfutil.Float32Tensor(m, int64(p.h), int64(p.w))
+		if err != nil {
+			return nil, err
+		}
+		maskTs = append(maskTs, mt)
+	}
+	check := func() error {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("style: %w", err)
+		}
+		return nil
+	}
+	if err := check(); err != nil {
+		return nil, err
+	}
+	if err := t.engine.setTargets(contentT, styleTs, maskTs, check); err != nil {
+		return nil, err
+	}
+	return contentX, nil
 }
 
 // initialImage returns the starting point of the optimization.

@@ -336,6 +336,7 @@ func TestInvalidOptions(t *testing.T) {
 		{"bad pooling", []Option{WithPooling(vgg.Pooling(7))}, "WithPooling(7)"},
 		{"bad device", []Option{WithDevice("gpu")}, `WithDevice("gpu")`},
 		{"negative threads", []Option{WithThreads(-1, 0)}, "WithThreads(-1, 0)"},
+		{"bad precision", []Option{WithPrecision(Precision(5))}, "WithPrecision(Precision(5))"},
 		{"checkpoint interval", []Option{WithCheckpoint(0, func(Checkpoint) error { return nil })}, "WithCheckpoint(0)"},
 		{"averaging decay", []Option{WithAveraging(1)}, "WithAveraging(1)"},
 		{"early stop", []Option{WithEarlyStop(-0.1)}, "WithEarlyStop(-0.1)"},
@@ -552,4 +553,40 @@ func TestWithDevice(t *testing.T) {
 		t.Logf("on a machine without /gpu:7: %v", err)
 	}
 	assert.Zero(t, liveSessions.Load())
+}
+
+// BFloat16 runs the network in mixed precision: the result differs from the
+// float32 one (the rewrite took effect) and Adam's loss falls as far. With
+// L-BFGS, and on a CPU without bfloat16 instructions, the option is refused.
+func TestPrecision(t *testing.T) {
+	if !cpuHasBFloat16 {
+		_, err := transfer(t, WithPrecision(BFloat16), WithOptimizer(Adam(1)))
+		require.ErrorIs(t, err, ErrInvalidOption)
+		assert.ErrorContains(t, err, "WithPrecision(bfloat16): this CPU has no bfloat16 instructions")
+		t.Log("this CPU has no bfloat16 instructions: only the refusal is tested")
+		return
+	}
+	f32, err := transfer(t, WithOptimizer(Adam(2)), WithIterations(30))
+	require.NoError(t, err)
+	bf16, err := transfer(t, WithOptimizer(Adam(2)), WithIterations(30), WithPrecision(BFloat16))
+	require.NoError(t, err)
+	t.Logf("loss after 30 iterations: float32 %.4g (first %.4g), bfloat16 %.4g (first %.4g)",
+		f32.Loss, f32.History[0].Loss, bf16.Loss, bf16.History[0].Loss)
+	assert.NotEqual(t, f32.Image.Pix, bf16.Image.Pix, "the bfloat16 rewrite changed nothing")
+	assert.InEpsilon(t, f32.History[0].Loss, bf16.History[0].Loss, 0.05, "first iteration")
+	assert.InEpsilon(t, f32.Loss, bf16.Loss, 0.1, "after 30 iterations")
+	assert.Less(t, bf16.Loss, bf16.History[0].Loss/2.5)
+
+	// L-BFGS is refused, whichever option comes first.
+	_, err = transfer(t, WithPrecision(BFloat16))
+	require.ErrorIs(t, err, ErrInvalidOption)
+	assert.ErrorContains(t, err, "WithPrecision(bfloat16): needs WithOptimizer(Adam(…))")
+	_, err = transfer(t, WithPrecision(BFloat16), WithOptimizer(Adam(1)), WithOptimizer(LBFGS()))
+	assert.ErrorIs(t, err, ErrInvalidOption)
+
+	cpuHasBFloat16 = false
+	defer func() { cpuHasBFloat16 = true }()
+	_, err = transfer(t, WithPrecision(BFloat16), WithOptimizer(Adam(1)))
+	require.ErrorIs(t, err, ErrInvalidOption)
+	assert.ErrorContains(t, err, "WithPrecision(bfloat16): this CPU has no bfloat16 instructions")
 }

@@ -127,7 +127,7 @@ func TestRunWritesResultAndPlot(t *testing.T) {
 			"-content-weight", "1", "-style-weight", "100", "-tv-weight", "0", "-tv-kind", "squared",
 			"-content-layers", "conv4_2:1,conv5_1:0.5", "-style-layers", "relu1_1,relu3_1:2",
 			"-content-norm", "2", "-gram-norm", "mean", "-init", "noise", "-noise-ratio", "0.5", "-seed", "7",
-			"-original-colors", "lab", "-color-match", "-pooling", "max", "-style-scale", "0.5", "-multi-scale", "32",
+			"-original-colors", "lab", "-color-match", "-pooling", "max", "-precision", "float32", "-style-scale", "0.5", "-multi-scale", "32",
 			"-early-stop", "1e-9", "-average", "0.9", "-device", "/cpu:0", "-threads", "1,1", "-quiet"},
 			files: []string{"all.png", "all_loss.png"}},
 	}
@@ -214,6 +214,7 @@ func TestRunFailures(t *testing.T) {
 		{name: "unknown init", args: []string{"-init", "random"}, code: 2, want: []string{`-init "random"`}},
 		{name: "unknown colour space", args: []string{"-original-colors", "hsv"}, code: 2, want: []string{`-original-colors "hsv"`}},
 		{name: "unknown pooling", args: []string{"-pooling", "min"}, code: 2, want: []string{`-pooling "min"`}},
+		{name: "unknown precision", args: []string{"-precision", "float64"}, code: 2, want: []string{`-precision "float64": want float32 or bfloat16`}},
 		{name: "max size too small (library check)", args: []string{"-max-size", "8"}, code: 2, want: []string{"WithMaxSize(8)"}},
 		{name: "noise ratio out of range (library check)", args: []string{"-noise-ratio", "2"}, code: 2, want: []string{"WithNoise(2)"}},
 		{name: "bad device (library check)", args: []string{"-device", "gpu"}, code: 2, want: []string{"WithDevice"}},
