@@ -16,7 +16,8 @@ import sys
 
 import common
 
-IMPLS = [("go", "neuralstyle (Go)"), ("tf", "TF 2.18 Python"), ("torch", "PyTorch")]
+IMPLS = [("go", "neuralstyle (Go)"), ("tf", "TF 2.18 Python"), ("torch", "PyTorch"),
+         ("go-bf16", "neuralstyle (Go), bfloat16")]
 
 
 def flops(size):
@@ -110,6 +111,8 @@ def main():
                 if opt == "adam":  # exactly one evaluation per iteration
                     gf = flops(size) / med / 1e9
                     rate = f"{gf:.0f} | {100 * gf / peak:.0f} %"
+                    if impl == "go-bf16":
+                        rate += " of the float32 peak"
                 else:  # line searches: evaluations per iteration vary
                     rate = "— | —"
                 out.append(f"| {size} | {opt} | {label} | {med:.3f} ({min(deltas):.3f}–{max(deltas):.3f}) | "
@@ -130,6 +133,21 @@ def main():
                     theirs = summary.get((size, opt, peer))
                     cells.append(f"{ours[what] / theirs[what]:.2f}" if theirs else "—")
             out.append(f"| {size} | {opt} | {cells[0]} | {cells[1]} | {cells[2]} | {cells[3]} |")
+    bf16 = [(size, summary[(size, "adam", "go-bf16")]) for size in sorted({k[0] for k in summary})
+            if (size, "adam", "go-bf16") in summary]
+    if bf16:
+        out.append("")
+        out.append("With style.WithPrecision(BFloat16) (mixed bfloat16; a different arithmetic, so not part of the "
+                   "like-for-like ratios above; the peers run float32), Adam, time per iteration ÷ peer:")
+        out.append("")
+        out.append("| size | bfloat16 vs neuralstyle float32 | vs TF | vs PyTorch | peak RSS vs TF |")
+        out.append("|---|---|---|---|---|")
+        for size, ours in bf16:
+            cells = []
+            for impl, what in (("go", 0), ("tf", 0), ("torch", 0), ("tf", 1)):
+                theirs = summary.get((size, "adam", impl))
+                cells.append(f"{ours[what] / theirs[what]:.2f}" if theirs else "—")
+            out.append(f"| {size} | " + " | ".join(cells) + " |")
     out.append("")
     out.append("FLOPs per evaluation (forward + input gradient, 2 × forward; see bench/report.py): " +
                ", ".join(f"{s} px {flops(s) / 1e9:.0f} GFLOP" for s in sorted({k[0] for k in summary})) + ".")

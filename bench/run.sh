@@ -17,6 +17,9 @@
 # INTER (1), BENCH_VENV (the venv folder, created with the pinned versions of
 # bench/requirements*.txt on first use; about 4.5 GB, mostly the CUDA
 # libraries PyPI's torch wheel links against).
+# BF16 (1 where /proc/cpuinfo lists avx512_bf16 or amx_bf16, else 0): also run
+# this library with style.WithPrecision(BFloat16) for Adam, after the three
+# (a fourth row, not part of the like-for-like ratios).
 # MAX_LOAD (unset): before each run, wait up to MAX_WAIT (900) seconds for the
 # 1-minute load average to fall below it (the load is recorded either way).
 # Each process is one transfer; the JSON lines land in bench/results.jsonl.
@@ -29,6 +32,7 @@ REPEATS=${REPEATS:-3}
 SIZES=${SIZES:-"256 512 1024"}
 OPTS=${OPTS:-"adam lbfgs"}
 THREADS=${THREADS:-2}
+if grep -qwE 'avx512_bf16|amx_bf16' /proc/cpuinfo; then BF16=${BF16:-1}; else BF16=${BF16:-0}; fi
 INTER=${INTER:-1}
 ITERS_256=${ITERS_256:-8}
 ITERS_512=${ITERS_512:-5}
@@ -82,6 +86,7 @@ run_one() { # impl size opt iters
   start=$(date -u +%FT%TZ)
   case $impl in
     go)    out=$("$work/gobench" -size "$size" -iters "$iters" -opt "$opt" -threads "$THREADS" -inter "$INTER") ;;
+    go-bf16) out=$("$work/gobench" -size "$size" -iters "$iters" -opt "$opt" -threads "$THREADS" -inter "$INTER" -precision bfloat16) ;;
     tf)    out=$(cd bench && "$PY" peer_tf.py --size "$size" --iters "$iters" --opt "$opt" --threads "$THREADS" --inter "$INTER" | tail -n1) ;;
     torch) out=$(cd bench && "$PY" peer_torch.py --size "$size" --iters "$iters" --opt "$opt" --threads "$THREADS" --inter "$INTER" | tail -n1) ;;
   esac
@@ -101,6 +106,9 @@ for r in $(seq 1 "$REPEATS"); do
       for k in 0 1 2; do # rotate the order so no implementation always runs first
         run_one "${impls[$(( (k + r) % 3 ))]}" "$size" "$opt" "$iters"
       done
+      if [ "$BF16" = 1 ] && [ "$opt" = adam ]; then
+        run_one go-bf16 "$size" "$opt" "$iters"
+      fi
     done
   done
 done

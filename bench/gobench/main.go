@@ -53,6 +53,7 @@ func main() {
 		cpath   = flag.String("content", "", "content image file (default: the hash-noise picture shared with the peers)")
 		spath   = flag.String("style", "", "style image file (default: the hash-noise picture shared with the peers)")
 		target  = flag.Float64("target", 0, "report when a full-size iteration first reaches this loss, and stop there")
+		prec    = flag.String("precision", "float32", "float32, or bfloat16 (style.WithPrecision; Adam only)")
 	)
 	flag.Parse()
 	if *peak {
@@ -77,7 +78,17 @@ func main() {
 		}
 		*f.img = img
 	}
-	res, err := run(content, painting, *size, *iters, *opt, *threads, *inter, *multi, *target)
+	var precision style.Precision
+	switch *prec {
+	case "float32":
+		precision = style.Float32
+	case "bfloat16":
+		precision = style.BFloat16
+	default:
+		fmt.Fprintf(os.Stderr, "gobench: -precision %q: want float32 or bfloat16\n", *prec)
+		os.Exit(2)
+	}
+	res, err := run(content, painting, *size, *iters, *opt, *threads, *inter, *multi, *target, precision)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gobench:", err)
 		os.Exit(1)
@@ -85,7 +96,7 @@ func main() {
 	_ = json.NewEncoder(os.Stdout).Encode(res)
 }
 
-func run(content, painting image.Image, size, iters int, opt string, threads, inter, multi int, target float64) (*Result, error) {
+func run(content, painting image.Image, size, iters int, opt string, threads, inter, multi int, target float64, precision style.Precision) (*Result, error) {
 	model, err := Model()
 	if err != nil {
 		return nil, err
@@ -100,11 +111,14 @@ func run(content, painting image.Image, size, iters int, opt string, threads, in
 		return nil, fmt.Errorf("unknown optimizer %q", opt)
 	}
 	res := &Result{Impl: "go", Size: size, Opt: opt, Iters: iters, Threads: threads, Target: target}
+	if precision == style.BFloat16 {
+		res.Impl = "go-bf16"
+	}
 	errReached := errors.New("target reached")
 	start := time.Now()
 	out, err := style.Transfer(context.Background(), content, painting,
 		style.WithModel(model), style.WithMaxSize(size), style.WithIterations(iters),
-		style.WithOptimizer(o), style.WithThreads(threads, inter), style.WithMultiScale(multi),
+		style.WithOptimizer(o), style.WithThreads(threads, inter), style.WithMultiScale(multi), style.WithPrecision(precision),
 		style.WithProgress(func(p style.Progress) error {
 			res.IterEnd = append(res.IterEnd, time.Since(start).Seconds())
 			res.Losses = append(res.Losses, p.Loss)
