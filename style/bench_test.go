@@ -309,8 +309,8 @@ func BenchmarkPrecision(b *testing.B) {
 }
 
 // float32Loss evaluates the loss of img (the output of a transfer with
-// opts) in float32.
-func float32Loss(b *testing.B, opts []Option, content, painting, img image.Image) float64 {
+// opts) in float32: the loss of the image as delivered.
+func float32Loss(b testing.TB, opts []Option, content, painting, img image.Image) float64 {
 	b.Helper()
 	t, err := NewTransferer(opts...)
 	if err != nil {

@@ -36,6 +36,7 @@ type graphKey struct {
 	device        string
 	intra, inter  int
 	precision     Precision
+	clampPixels   bool
 }
 
 // newGraphKey is the key of the graph that serves cfg's loss for an output of
@@ -49,7 +50,7 @@ func newGraphKey(cfg *config, arch vgg.Arch, h, w, styles int, masked bool) grap
 		weights: [3]float64{cfg.contentWeight, cfg.styleWeight, cfg.tvWeight},
 		blend:   fmt.Sprint(cfg.blendWeights),
 		pooling: cfg.pooling, device: cfg.device, intra: cfg.intraThreads, inter: cfg.interThreads,
-		precision: cfg.precision,
+		precision: cfg.precision, clampPixels: cfg.clampPixels,
 	}
 }
 
@@ -99,6 +100,17 @@ func (e *engine) variable(s *op.Scope, shape ...int64) tf.Output {
 	return op.VarHandleOp(s, tf.Float, tf.MakeShape(shape...), op.VarHandleOpSharedName(fmt.Sprintf("neuralstyle_target_%d", e.vars)))
 }
 
+// clampPixels clamps a mean-subtracted RGB image to the range of pixel
+// values: channel c to [−mean[c], 255 − mean[c]]. The gradient passes where
+// the value is within the range, bounds included (TensorFlow's Maximum and
+// Minimum gradients use ≥ and ≤), so pure black and white pixels of the
+// starting image still move; beyond the range it is zero.
+func clampPixels(s *op.Scope, x tf.Output, mean [3]float32) tf.Output {
+	lo := op.Const(s.SubScope("lo"), []float32{-mean[0], -mean[1], -mean[2]})
+	hi := op.Const(s.SubScope("hi"), []float32{255 - mean[0], 255 - mean[1], 255 - mean[2]})
+	return op.Minimum(s.SubScope("min"), op.Maximum(s.SubScope("max"), x, lo), hi)
+}
+
 // liveSessions counts the TensorFlow sessions opened by engines and not yet
 // closed; tests check that it returns to zero.
 var liveSessions atomic.Int64
@@ -115,8 +127,12 @@ func newEngine(m *vgg.Model, key graphKey, c *config) (e *engine, err error) {
 	e = &engine{key: key}
 
 	e.input = op.Placeholder(s.SubScope("image"), tf.Float, op.PlaceholderShape(tf.MakeShape(1, -1, -1, 3)))
+	seen := e.input // the image as the losses see it
+	if key.clampPixels {
+		seen = clampPixels(s.SubScope("clamp"), e.input, m.MeanPixel())
+	}
 	all := append(slices.Collect(maps.Keys(c.contentLayers)), slices.Collect(maps.Keys(c.styleLayers))...)
-	net, err := m.Build(s.SubScope("vgg"), e.input, vgg.BuildOptions{Pooling: key.pooling, Layers: all})
+	net, err := m.Build(s.SubScope("vgg"), seen, vgg.BuildOptions{Pooling: key.pooling, Layers: all})
 	if err != nil {
 		return nil, fmt.Errorf("style: building the network: %w", err)
 	}
@@ -206,7 +222,7 @@ func newEngine(m *vgg.Model, key graphKey, c *config) (e *engine, err error) {
 	if terms.Style, err = loss.Style(s, style); err != nil {
 		return nil, fmt.Errorf("style: %w", err)
 	}
-	image := op.Reshape(s.SubScope("image_static"), e.input,
+	image := op.Reshape(s.SubScope("image_static"), seen,
 		op.Const(s.SubScope("image_shape"), []int64{1, int64(key.h), int64(key.w), 3}))
 	if terms.TV, err = loss.TotalVariation(s, image, key.tvKind); err != nil {
 		return nil, fmt.Errorf("style: %w", err)

@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"math"
 	"sync"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -589,4 +590,73 @@ func TestPrecision(t *testing.T) {
 	_, err = transfer(t, WithPrecision(BFloat16), WithOptimizer(Adam(1)))
 	require.ErrorIs(t, err, ErrInvalidOption)
 	assert.ErrorContains(t, err, "WithPrecision(bfloat16): this CPU has no bfloat16 instructions")
+}
+
+// With WithClampPixels(true), the default, the losses see the image clamped
+// to the pixel range: a pixel beyond it counts as the bound and gets no
+// gradient, a pixel on the bound still does, and a transfer's reported loss
+// is the loss of the image it delivers.
+func TestClampPixels(t *testing.T) {
+	t.Run("evaluation", func(t *testing.T) {
+		m := fixtureModel(t)
+		const w, h = 24, 20
+		mean := m.MeanPixel()
+		content, painting := contentImage(w, h), styleImage(w, h)
+		for _, clamp := range []bool{true, false} {
+			opts := []Option{WithModel(m), WithMaxSize(w), WithThreads(2, 1), WithClampPixels(clamp)}
+			tr, err := NewTransferer(opts...)
+			require.NoError(t, err)
+			defer tr.Close()
+			cfg, err := resolve(opts)
+			require.NoError(t, err)
+			p, err := tr.prepare(&cfg, content, painting)
+			require.NoError(t, err)
+			require.NoError(t, tr.useEngine(&cfg, p))
+			x, err := tr.setTargets(context.Background(), p, imageio.Mean(mean))
+			require.NoError(t, err)
+
+			// Pixel 0 red far above the range, pixel 1 green far below,
+			// pixel 2 blue exactly on the lower bound (black).
+			beyond := slices.Clone(x)
+			beyond[0], beyond[4], beyond[8] = 1000, -1000, -mean[2]
+			onBounds := slices.Clone(beyond)
+			onBounds[0], onBounds[4] = 255-mean[0], -mean[1]
+			g1, g2 := make([]float32, len(x)), make([]float32, len(x))
+			e1, err := tr.engine.evaluate(beyond, g1)
+			require.NoError(t, err)
+			e2, err := tr.engine.evaluate(onBounds, g2)
+			require.NoError(t, err)
+			if clamp {
+				assert.Equal(t, e2.total, e1.total, "beyond the range counts as the bound")
+				assert.Zero(t, g1[0], "no gradient above the range")
+				assert.Zero(t, g1[4], "no gradient below the range")
+				assert.NotZero(t, g1[8], "a pixel on the bound keeps its gradient")
+				assert.NotZero(t, g2[0], "a pixel on the bound keeps its gradient")
+				assert.Equal(t, g2[8], g1[8])
+			} else {
+				assert.NotEqual(t, e2.total, e1.total)
+				assert.NotZero(t, g1[0])
+				assert.NotZero(t, g1[4])
+			}
+		}
+	})
+
+	t.Run("delivered loss", func(t *testing.T) {
+		base := []Option{WithModel(fixtureModel(t)), WithMaxSize(40), WithThreads(2, 1)}
+		content, painting := contentImage(40, 32), styleImage(36, 36)
+		delivered := map[bool]float64{}
+		for _, clamp := range []bool{true, false} {
+			res, err := Transfer(context.Background(), content, painting, append(base, WithIterations(30), WithClampPixels(clamp))...)
+			require.NoError(t, err)
+			delivered[clamp] = float32Loss(t, base, content, painting, res.Image)
+			t.Logf("clamp %v: reported loss %.4g, loss of the delivered image %.4g", clamp, res.Loss, delivered[clamp])
+			if clamp {
+				// Only the rounding to 8 bits separates the two.
+				assert.InEpsilon(t, res.Loss, delivered[clamp], 0.05)
+			}
+		}
+		// Unclamped, L-BFGS lowers the loss with pixels the output cannot
+		// hold (measured: 100× higher delivered loss).
+		assert.Less(t, 10*delivered[true], delivered[false])
+	})
 }

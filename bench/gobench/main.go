@@ -54,6 +54,7 @@ func main() {
 		spath   = flag.String("style", "", "style image file (default: the hash-noise picture shared with the peers)")
 		target  = flag.Float64("target", 0, "report when a full-size iteration first reaches this loss, and stop there")
 		prec    = flag.String("precision", "float32", "float32, or bfloat16 (style.WithPrecision; Adam only)")
+		clamp   = flag.Bool("clamp-pixels", false, "style.WithClampPixels (off by default: the peers optimize the unclamped image, as the tutorial does)")
 	)
 	flag.Parse()
 	if *peak {
@@ -88,7 +89,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "gobench: -precision %q: want float32 or bfloat16\n", *prec)
 		os.Exit(2)
 	}
-	res, err := run(content, painting, *size, *iters, *opt, *threads, *inter, *multi, *target, precision)
+	res, err := run(content, painting, *size, *iters, *opt, *threads, *inter, *multi, *target, precision, *clamp)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gobench:", err)
 		os.Exit(1)
@@ -96,7 +97,7 @@ func main() {
 	_ = json.NewEncoder(os.Stdout).Encode(res)
 }
 
-func run(content, painting image.Image, size, iters int, opt string, threads, inter, multi int, target float64, precision style.Precision) (*Result, error) {
+func run(content, painting image.Image, size, iters int, opt string, threads, inter, multi int, target float64, precision style.Precision, clamp bool) (*Result, error) {
 	model, err := Model()
 	if err != nil {
 		return nil, err
@@ -118,7 +119,7 @@ func run(content, painting image.Image, size, iters int, opt string, threads, in
 	start := time.Now()
 	out, err := style.Transfer(context.Background(), content, painting,
 		style.WithModel(model), style.WithMaxSize(size), style.WithIterations(iters),
-		style.WithOptimizer(o), style.WithThreads(threads, inter), style.WithMultiScale(multi), style.WithPrecision(precision),
+		style.WithOptimizer(o), style.WithThreads(threads, inter), style.WithMultiScale(multi), style.WithPrecision(precision), style.WithClampPixels(clamp),
 		style.WithProgress(func(p style.Progress) error {
 			res.IterEnd = append(res.IterEnd, time.Since(start).Seconds())
 			res.Losses = append(res.Losses, p.Loss)

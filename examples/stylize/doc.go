@@ -34,6 +34,7 @@
 //	-original-colors SPACE   keep the content's colours: yuv, ycrcb, luv or lab (default off)
 //	-color-match             match the style images' colour histograms to the content's
 //	-pooling avg|max         (default avg)
+//	-clamp-pixels=false      let the optimizer use pixel values beyond [0, 255] (default true: the losses see the image as saved)
 //	-precision float32|bfloat16  network arithmetic (default float32; bfloat16 needs a CPU with bfloat16 instructions)
 //	-out FILE                result, .png or .jpg (default stylized.png)
 //	-quality Q               JPEG quality (default 95)

@@ -74,6 +74,7 @@ type flags struct {
 	colorMatch     bool
 	pooling        string
 	precision      string
+	clampPixels    bool
 
 	out             string
 	plot            string
@@ -148,6 +149,7 @@ func newFlagSet() (*flag.FlagSet, *flags) {
 	fs.StringVar(&f.originalColors, "original-colors", "", "keep the content's colours, combining in this colour `space`: yuv, ycrcb, luv or lab (default off)")
 	fs.BoolVar(&f.colorMatch, "color-match", false, "match each style image's colour histogram to the content's first")
 	fs.StringVar(&f.pooling, "pooling", "avg", "pooling: avg or max")
+	fs.BoolVar(&f.clampPixels, "clamp-pixels", true, "let the losses see the image clamped to [0, 255], as it is saved (false: unbounded while optimizing, as neural-style-tf)")
 	fs.StringVar(&f.precision, "precision", "float32", "network arithmetic: float32, or bfloat16 (mixed precision, about 1.9× faster on CPUs with bfloat16 instructions)")
 
 	fs.StringVar(&f.out, "out", "stylized.png", "output `file`, .png or .jpg; its directory must exist")
@@ -358,6 +360,7 @@ func (f *flags) validate(args []string) (*job, error) {
 		return nil, usagef("-pooling %q: want avg or max", f.pooling)
 	}
 	j.opts = append(j.opts, style.WithPooling(pool))
+	j.opts = append(j.opts, style.WithClampPixels(f.clampPixels))
 	switch f.precision {
 	case "float32":
 		j.opts = append(j.opts, style.WithPrecision(style.Float32))

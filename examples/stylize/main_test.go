@@ -127,7 +127,7 @@ func TestRunWritesResultAndPlot(t *testing.T) {
 			"-content-weight", "1", "-style-weight", "100", "-tv-weight", "0", "-tv-kind", "squared",
 			"-content-layers", "conv4_2:1,conv5_1:0.5", "-style-layers", "relu1_1,relu3_1:2",
 			"-content-norm", "2", "-gram-norm", "mean", "-init", "noise", "-noise-ratio", "0.5", "-seed", "7",
-			"-original-colors", "lab", "-color-match", "-pooling", "max", "-precision", "float32", "-style-scale", "0.5", "-multi-scale", "32",
+			"-original-colors", "lab", "-color-match", "-pooling", "max", "-precision", "float32", "-clamp-pixels=false", "-style-scale", "0.5", "-multi-scale", "32",
 			"-early-stop", "1e-9", "-average", "0.9", "-device", "/cpu:0", "-threads", "1,1", "-quiet"},
 			files: []string{"all.png", "all_loss.png"}},
 	}
