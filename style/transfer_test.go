@@ -7,8 +7,8 @@ import (
 	"image"
 	"image/color"
 	"math"
-	"sync"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
