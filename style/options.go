@@ -519,7 +519,7 @@ func WithMaxSize(px int) Option {
 // full-size scale less to do. With L-BFGS, each scale's first step is sized
 // from the previous scale's curvature estimate instead of starting afresh.
 // Measured at 1024 px from 256 px (bench/multiscale.sh): the loss of 10
-// single-scale iterations is reached 2.25× sooner. Scales at which the
+// single-scale iterations is reached 2.32× sooner. Scales at which the
 // content image's short side would be under 16 pixels are left out.
 // Default 0: one scale.
 func WithMultiScale(minSize int) Option {
@@ -633,8 +633,8 @@ const (
 	// and the Adam optimizer: L-BFGS's line search compares loss values
 	// more finely than bfloat16 computes them, and stalls. Measured on AMD
 	// Zen 4, 2 threads, at 512 px: an evaluation of VGG19 takes 0.52 of
-	// the float32 time, and 100 Adam iterations with VGG16 take 0.52 of
-	// the time and end at a loss, evaluated in float32, 0.3 % from the
+	// the float32 time, and 100 Adam iterations with VGG16 take 0.51 of
+	// the time and end at a loss, evaluated in float32, 0.04 % from the
 	// float32 run's (style.BenchmarkPrecision). The loss values a run
 	// reports are computed in mixed precision too. Ops placed on a GPU
 	// stay float32.
