@@ -5,6 +5,7 @@ import (
 	"image"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/cpu"
@@ -650,6 +651,18 @@ func (p Precision) String() string {
 		return "bfloat16"
 	}
 	return fmt.Sprintf("Precision(%d)", int(p))
+}
+
+// ParsePrecision returns the Precision named "float32" or "bfloat16" (the
+// names String gives), ignoring case and surrounding space.
+func ParsePrecision(s string) (Precision, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "float32":
+		return Float32, nil
+	case "bfloat16":
+		return BFloat16, nil
+	}
+	return 0, fmt.Errorf("style: unknown precision %q, want \"float32\" or \"bfloat16\"", s)
 }
 
 // cpuHasBFloat16 reports whether the CPU runs bfloat16 natively; oneDNN

@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -659,4 +660,19 @@ func TestClampPixels(t *testing.T) {
 		// hold (measured: 100× higher delivered loss).
 		assert.Less(t, 10*delivered[true], delivered[false])
 	})
+}
+
+// ParsePrecision reads the names String gives, and nothing else.
+func TestParsePrecision(t *testing.T) {
+	for _, p := range []Precision{Float32, BFloat16} {
+		for _, in := range []string{p.String(), " " + strings.ToUpper(p.String()) + " "} {
+			got, err := ParsePrecision(in)
+			require.NoError(t, err, in)
+			assert.Equal(t, p, got, in)
+		}
+	}
+	for _, in := range []string{"", "float64", "bf16", "Precision(5)"} {
+		_, err := ParsePrecision(in)
+		assert.ErrorContains(t, err, "unknown precision", in)
+	}
 }

@@ -79,14 +79,9 @@ func main() {
 		}
 		*f.img = img
 	}
-	var precision style.Precision
-	switch *prec {
-	case "float32":
-		precision = style.Float32
-	case "bfloat16":
-		precision = style.BFloat16
-	default:
-		fmt.Fprintf(os.Stderr, "gobench: -precision %q: want float32 or bfloat16\n", *prec)
+	precision, err := style.ParsePrecision(*prec)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gobench: -precision:", err)
 		os.Exit(2)
 	}
 	res, err := run(content, painting, *size, *iters, *opt, *threads, *inter, *multi, *target, precision, *clamp)

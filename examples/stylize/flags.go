@@ -361,14 +361,11 @@ func (f *flags) validate(args []string) (*job, error) {
 	}
 	j.opts = append(j.opts, style.WithPooling(pool))
 	j.opts = append(j.opts, style.WithClampPixels(f.clampPixels))
-	switch f.precision {
-	case "float32":
-		j.opts = append(j.opts, style.WithPrecision(style.Float32))
-	case "bfloat16":
-		j.opts = append(j.opts, style.WithPrecision(style.BFloat16))
-	default:
+	precision, err := style.ParsePrecision(f.precision)
+	if err != nil {
 		return nil, usagef("-precision %q: want float32 or bfloat16", f.precision)
 	}
+	j.opts = append(j.opts, style.WithPrecision(precision))
 	if f.device != "" {
 		j.opts = append(j.opts, style.WithDevice(f.device))
 	}
