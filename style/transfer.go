@@ -391,8 +391,8 @@ type scaleStart struct {
 // step, of length 1, to the one the problem needs: about 6 evaluations,
 // 30 s at 1024 px. The previous scale's γ is the right order of
 // magnitude, and on VGG19 (256 → 512 → 1024 px, bench/multiscale.sh) the
-// step the line search then accepted was 0.4–0.5 of it (0.49 and 1.13 from
-// 128 px), after a second trial. Aiming at half is also what the line
+// step the line search then accepted was 0.4–0.5 of it, after a second
+// trial (in a run from 128 px: 0.49, then 1.13). Aiming at half is also what the line
 // search favours: with Moré–Thuente's curvature factor 0.9 it accepts, on
 // a quadratic, any step from 0.1 to 1.9 times the minimizing one, so a
 // trial at half the estimate is accepted at once for estimates from 0.2 to
