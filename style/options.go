@@ -180,10 +180,12 @@ const (
 	DefaultTVWeight      = 1e-3
 	DefaultIterations    = 1000
 	DefaultMaxSize       = 512
-	DefaultWeightsFile   = "imagenet-vgg-verydeep-19.mat"
+	// DefaultWeightsFile is MatConvNet's VGG19, looked for in the working
+	// folder (see vgg.FindWeights).
+	DefaultWeightsFile = vgg.DefaultWeightsFile
 	// WeightsEnv names the environment variable that, when set, gives the
 	// weights file used when no WithModel or WithWeightsFile option is given.
-	WeightsEnv = "NEURALSTYLE_WEIGHTS"
+	WeightsEnv = vgg.WeightsEnv
 )
 
 // DefaultContentLayers and DefaultStyleLayers are neural-style-tf's layer
@@ -230,8 +232,9 @@ func finiteNonNegative(option string, v float64) error {
 // WithModel uses m, a network loaded with vgg.Load, for the transfer. Loading
 // the weights takes seconds and 80 MB, so a program doing several transfers
 // should load once and pass the model to each (a *vgg.Model is safe for
-// concurrent use). Default: the file named by $NEURALSTYLE_WEIGHTS, else
-// ./imagenet-vgg-verydeep-19.mat, loaded for the call.
+// concurrent use). Default: the file vgg.FindWeights returns ($NEURALSTYLE_WEIGHTS,
+// else ./imagenet-vgg-verydeep-19.mat, else the installed ImageNet VGG16),
+// loaded for the call.
 func WithModel(m *vgg.Model) Option {
 	return optionFunc(func(c *config) error {
 		if m == nil {
@@ -243,7 +246,8 @@ func WithModel(m *vgg.Model) Option {
 }
 
 // WithWeightsFile loads the network from path when no WithModel is given.
-// Default: $NEURALSTYLE_WEIGHTS, else ./imagenet-vgg-verydeep-19.mat.
+// Default: vgg.FindWeights's choice ($NEURALSTYLE_WEIGHTS, else
+// ./imagenet-vgg-verydeep-19.mat, else the installed ImageNet VGG16).
 func WithWeightsFile(path string) Option {
 	return optionFunc(func(c *config) error {
 		if path == "" {

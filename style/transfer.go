@@ -7,7 +7,6 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
-	"os"
 	"sync"
 	"time"
 
@@ -62,12 +61,9 @@ func NewTransferer(opts ...Option) (*Transferer, error) {
 	}
 	model := cfg.model
 	if model == nil {
-		path := cfg.weightsPath
-		if path == "" {
-			path = os.Getenv(WeightsEnv)
-		}
-		if path == "" {
-			path = DefaultWeightsFile
+		path, _, err := vgg.FindWeights(cfg.weightsPath)
+		if err != nil {
+			return nil, err
 		}
 		if model, err = vgg.Load(path); err != nil {
 			return nil, fmt.Errorf("style: %w", err)

@@ -40,7 +40,8 @@
 //	-quality Q               JPEG quality (default 95)
 //	-plot FILE               loss plot, .png (default <out without extension>_loss.png; "" = none)
 //	-checkpoint-every N      also save <out without extension>_iter<N><extension> every N iterations
-//	-weights FILE            imagenet-vgg-verydeep-19.mat (default $NEURALSTYLE_WEIGHTS, else ./imagenet-vgg-verydeep-19.mat)
+//	-weights FILE            MatConvNet VGG16/VGG19 file (default $NEURALSTYLE_WEIGHTS, else ./imagenet-vgg-verydeep-19.mat,
+//	                         else the ImageNet VGG16 installed by `make weights`; see vgg.FindWeights)
 //	-device D                TensorFlow device, e.g. /cpu:0 or /gpu:0
 //	-threads N|INTRA,INTER   TensorFlow thread pools (default one per core)
 //	-quiet                   print nothing but errors

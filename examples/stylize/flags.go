@@ -87,15 +87,6 @@ type flags struct {
 	quiet           bool
 }
 
-// defaultWeights is the -weights default: $NEURALSTYLE_WEIGHTS, else the
-// file name of the real weights in the current directory.
-func defaultWeights() string {
-	if p := os.Getenv(style.WeightsEnv); p != "" {
-		return p
-	}
-	return style.DefaultWeightsFile
-}
-
 // formatLayers writes a layer map as the flags take it, sorted by name.
 func formatLayers(m map[string]float64) string {
 	names := make([]string, 0, len(m))
@@ -159,7 +150,8 @@ func newFlagSet() (*flag.FlagSet, *flags) {
 	})
 	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 0, "also save the image every `N` iterations as <out without extension>_iter<N><extension> (0 = off)")
 	fs.IntVar(&f.quality, "quality", imageio.DefaultJPEGQuality, "JPEG quality, 1–100, for a .jpg -out")
-	fs.StringVar(&f.weights, "weights", defaultWeights(), "VGG19 weights `file` (MatConvNet's imagenet-vgg-verydeep-19.mat); default $"+style.WeightsEnv+" or ./"+style.DefaultWeightsFile)
+	fs.StringVar(&f.weights, "weights", "", "MatConvNet VGG16/VGG19 weights `file`; default $"+style.WeightsEnv+", else ./"+style.DefaultWeightsFile+
+		", else the ImageNet VGG16 that `make weights` installs")
 	fs.StringVar(&f.device, "device", "", "TensorFlow `device`, e.g. /cpu:0 or /gpu:0 (default TensorFlow's choice)")
 	fs.StringVar(&f.threads, "threads", "", "TensorFlow threads: `N` (intra- and inter-op) or intra,inter (default one per core)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
@@ -204,9 +196,6 @@ func (f *flags) validate(args []string) (*job, error) {
 		if s == "" {
 			return nil, usagef(`-style "": want an image file`)
 		}
-	}
-	if f.weights == "" {
-		return nil, usagef(`-weights "": want the weights file`)
 	}
 	j := &job{
 		content: f.content, styles: f.styles, masks: f.masks, out: f.out,

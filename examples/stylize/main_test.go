@@ -326,13 +326,6 @@ func TestRunHelp(t *testing.T) {
 	}
 }
 
-func TestWeightsDefault(t *testing.T) {
-	t.Setenv(style.WeightsEnv, "")
-	assert.Equal(t, style.DefaultWeightsFile, defaultWeights())
-	t.Setenv(style.WeightsEnv, "/data/vgg19.mat")
-	assert.Equal(t, "/data/vgg19.mat", defaultWeights())
-}
-
 func TestParseLayers(t *testing.T) {
 	tests := []struct {
 		in      string

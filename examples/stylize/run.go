@@ -15,11 +15,12 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/imageio"
 	"github.com/neuralstyle/neuralstyle/style"
+	"github.com/neuralstyle/neuralstyle/vgg"
 )
 
-// Where the real weights come from, for the message about a missing file.
-const getWeights = "download imagenet-vgg-verydeep-19.mat (534 MB, MD5 106118b7cf60435e6d8e04f6a6dc3657) from " +
-	"https://www.vlfeat.org/matconvnet/models/imagenet-vgg-verydeep-19.mat and pass -weights or set " + style.WeightsEnv
+// Where weights come from, for the message about a missing file.
+const getWeights = "run `make weights` to install the default ImageNet VGG16, or download imagenet-vgg-verydeep-19.mat " +
+	"(534 MB, MD5 106118b7cf60435e6d8e04f6a6dc3657) from https://www.vlfeat.org/matconvnet/models/imagenet-vgg-verydeep-19.mat"
 
 // testHookProgress, when a test sets it, is called after every iteration
 // (after the progress display), for example to cancel the run part-way.
@@ -112,7 +113,11 @@ func (j *job) run(ctx context.Context, stdout, stderr io.Writer) error {
 		}
 		masks = append(masks, m)
 	}
-	if err := checkWeights(j.weights); err != nil {
+	weights, origin, err := vgg.FindWeights(j.weights)
+	if err != nil {
+		return fmt.Errorf("-weights: %w", err)
+	}
+	if err := checkWeights(weights, origin); err != nil {
 		return err
 	}
 
@@ -122,10 +127,10 @@ func (j *job) run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	b := content.Bounds()
 	w, h := imageio.FitSize(b.Dx(), b.Dy(), j.maxSize)
-	fmt.Fprintf(say, "stylizing %s (%d×%d) in the style of %s into %s (%d×%d): %s, %d iterations, weights %s\n",
-		j.content, b.Dx(), b.Dy(), strings.Join(j.styles, " + "), j.out, w, h, j.optimizer, j.iterations, j.weights)
+	fmt.Fprintf(say, "stylizing %s (%d×%d) in the style of %s into %s (%d×%d): %s, %d iterations\n",
+		j.content, b.Dx(), b.Dy(), strings.Join(j.styles, " + "), j.out, w, h, j.optimizer, j.iterations)
 
-	opts := append(slices.Clone(j.opts), style.WithWeightsFile(j.weights))
+	opts := append(slices.Clone(j.opts), style.WithWeightsFile(weights))
 	if len(styles) > 1 {
 		opts = append(opts, style.WithExtraStyles(styles[1:]...))
 	}
@@ -148,6 +153,7 @@ func (j *job) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(say, "network: %s from %s (%s)\n", t.Model().Arch(), weights, origin)
 	// The progress display starts only now, so that an error before this
 	// point is not printed after a blank progress bar.
 	rep := newReporter(stdout, stderr, j.iterations, j.quiet)
@@ -228,10 +234,13 @@ func loadImage(flagName, path string) (image.Image, error) {
 }
 
 // checkWeights catches the commonest mistake, a weights file that is not
-// there, with a message that says where to get it.
-func checkWeights(path string) error {
+// there, with a message that says where to get it and, for $NEURALSTYLE_WEIGHTS,
+// where the name came from.
+func checkWeights(path string, origin vgg.WeightsOrigin) error {
 	fi, err := os.Stat(path)
 	switch {
+	case errors.Is(err, fs.ErrNotExist) && origin == vgg.FromEnv:
+		return fmt.Errorf("-weights %q (from $%s): no such file; %s", path, style.WeightsEnv, getWeights)
 	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("-weights %q: no such file; %s", path, getWeights)
 	case err != nil:

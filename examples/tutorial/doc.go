@@ -52,7 +52,10 @@
 //
 // The weights default to $NEURALSTYLE_WEIGHTS, else
 // ./imagenet-vgg-verydeep-19.mat (534 MB, from
-// https://www.vlfeat.org/matconvnet/models/imagenet-vgg-verydeep-19.mat).
+// https://www.vlfeat.org/matconvnet/models/imagenet-vgg-verydeep-19.mat),
+// else the ImageNet VGG16 that `make weights` installs (vgg.FindWeights); the
+// first step prints which file it loaded and why. The tutorial's layers
+// (relu2_1, relu3_1, conv4_2) exist in both networks.
 // -iterations 0 prints steps 1 to 5 and writes the content image unchanged.
 // On a CPU the full 640×480 run takes a while: each iteration is one forward
 // and backward pass of VGG19 up to conv4_2 at that size.

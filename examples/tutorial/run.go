@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/neuralstyle/neuralstyle/imageio"
@@ -15,7 +14,7 @@ import (
 
 // weightsEnv names the environment variable that gives the default weights
 // file, as for the style package and examples/stylize.
-const weightsEnv = "NEURALSTYLE_WEIGHTS"
+const weightsEnv = vgg.WeightsEnv
 
 // maxSide bounds -width and -height: far above what the tutorial needs,
 // low enough that a typing mistake fails at once instead of after TensorFlow
@@ -81,14 +80,11 @@ func usagef(format string, args ...any) error {
 // parseArgs parses and checks the command line. -h prints the usage to
 // stdout and returns flag.ErrHelp.
 func parseArgs(args []string, stdout io.Writer) (options, error) {
-	weights := os.Getenv(weightsEnv)
-	if weights == "" {
-		weights = "imagenet-vgg-verydeep-19.mat"
-	}
 	var o options
 	fs := flag.NewFlagSet("tutorial", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&o.weights, "weights", weights, "MatConvNet VGG19 weights `file` (default: $"+weightsEnv+", else ./imagenet-vgg-verydeep-19.mat)")
+	fs.StringVar(&o.weights, "weights", "", "MatConvNet VGG16/VGG19 weights `file` (default: $"+weightsEnv+", else ./"+vgg.DefaultWeightsFile+
+		", else the ImageNet VGG16 that `make weights` installs)")
 	fs.StringVar(&o.content, "content", "examples/images/chelsea.jpg", "content `image`")
 	fs.StringVar(&o.style, "style", "examples/images/starry_night.jpg", "style `image`")
 	fs.StringVar(&o.out, "out", "out/tutorial.png", "output `image` (.png, .jpg or .jpeg); its folder is created")
@@ -111,8 +107,6 @@ func parseArgs(args []string, stdout io.Writer) (options, error) {
 		return o, usagef("-width %d: must be 1 to %d", o.width, maxSide)
 	case o.height < 1 || o.height > maxSide:
 		return o, usagef("-height %d: must be 1 to %d", o.height, maxSide)
-	case o.weights == "":
-		return o, usagef("-weights: empty file name")
 	case o.content == "":
 		return o, usagef("-content: empty file name")
 	case o.style == "":

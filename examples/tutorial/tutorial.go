@@ -21,8 +21,8 @@ import (
 	"github.com/neuralstyle/neuralstyle/vgg"
 )
 
-// getWeights says where the real weights come from, for a missing file.
-const getWeights = "download imagenet-vgg-verydeep-19.mat (534 MB) from " +
+// getWeights says where weights come from, for a missing file.
+const getWeights = "run `make weights` to install the default ImageNet VGG16, or download imagenet-vgg-verydeep-19.mat (534 MB) from " +
 	"https://www.vlfeat.org/matconvnet/models/imagenet-vgg-verydeep-19.mat and pass -weights or set " + weightsEnv
 
 // tutorial runs the tutorial's steps with the settings o, printing each to w.
@@ -46,8 +46,12 @@ func tutorial(ctx context.Context, o options, load loadFunc, w io.Writer) error 
 	// 1. Versions and the weights.
 	heading(w, 1, "versions and the weights")
 	fmt.Fprintf(w, "Go %s (%s/%s), TensorFlow %s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, tf.Version())
+	weights, origin, err := vgg.FindWeights(o.weights)
+	if err != nil {
+		return fmt.Errorf("-weights: %w", err)
+	}
 	start := time.Now()
-	model, err := load(o.weights)
+	model, err := load(weights)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("-weights: %w; %s", err, getWeights)
@@ -55,11 +59,11 @@ func tutorial(ctx context.Context, o options, load loadFunc, w io.Writer) error 
 		return fmt.Errorf("-weights: %w", err)
 	}
 	size := ""
-	if fi, err := os.Stat(o.weights); err == nil {
+	if fi, err := os.Stat(weights); err == nil {
 		size = fmt.Sprintf(" (%.1f MB)", float64(fi.Size())/1e6)
 	}
 	mean := model.MeanPixel()
-	fmt.Fprintf(w, "weights: %s%s, loaded in %.1f s\n", o.weights, size, time.Since(start).Seconds())
+	fmt.Fprintf(w, "weights: %s%s (%s), loaded in %.1f s\n", weights, size, origin, time.Since(start).Seconds())
 	fmt.Fprintf(w, "architecture: %v, %d convolutions, %d feature layers (conv1_1 … pool5)\n",
 		model.Arch(), len(model.Convs()), len(model.LayerNames()))
 	fmt.Fprintf(w, "mean pixel (R, G, B): [%.3f, %.3f, %.3f]\n", mean[0], mean[1], mean[2])

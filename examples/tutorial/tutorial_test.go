@@ -365,19 +365,14 @@ func TestDefaults(t *testing.T) {
 	o, err := parseArgs(nil, nil)
 	require.NoError(t, err)
 	assert.Equal(t, options{
-		weights: "imagenet-vgg-verydeep-19.mat", content: "examples/images/chelsea.jpg",
-		style: "examples/images/starry_night.jpg", out: "out/tutorial.png",
+		content: "examples/images/chelsea.jpg",
+		style:   "examples/images/starry_night.jpg", out: "out/tutorial.png",
 		iterations: 500, width: 640, height: 480,
 	}, o)
 	// The default images are the sample images of the repository.
 	for _, path := range []string{o.content, o.style} {
 		assert.FileExists(t, filepath.Join("..", "..", path))
 	}
-
-	t.Setenv(weightsEnv, "/data/vgg19.mat")
-	o, err = parseArgs(nil, nil)
-	require.NoError(t, err)
-	assert.Equal(t, "/data/vgg19.mat", o.weights)
 }
 
 func TestTuple(t *testing.T) {
