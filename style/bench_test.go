@@ -253,7 +253,7 @@ func benchPicture(size int, seed uint64) *image.RGBA {
 // transfer of the bundled photographs (chelsea.jpg in the style of
 // starry_night.jpg) at 512 px, 100 Adam iterations, on the full-width VGG19
 // with random weights, or on the MatConvNet file named by
-// $NEURALSTYLE_BENCH_WEIGHTS (such as tools/hed's VGG16). It reports the
+// $NEURALSTYLE_BENCH_WEIGHTS (such as the ImageNet VGG16 of `make -s weights`). It reports the
 // seconds per iteration after the first, the loss the run reported, and
 // loss32: the loss of the output image evaluated in float32, which is what
 // the two precisions are compared on. With $NEURALSTYLE_BENCH_OUT set, the
