@@ -78,10 +78,10 @@ def picture(size, seed):
     return (hash32(np.arange(n, dtype=np.uint64) ^ hash32(seed)) >> 24).astype(np.uint8).reshape(size, size, 3)
 
 
-def images(size):
+def images(size, mean=MEAN):
     """The content and style images as NHWC float32, mean subtracted."""
-    c = picture(size, 1).astype(np.float32) - MEAN
-    s = picture(size, 2).astype(np.float32) - MEAN
+    c = picture(size, 1).astype(np.float32) - mean
+    s = picture(size, 2).astype(np.float32) - mean
     return c[None], s[None]
 
 
@@ -99,11 +99,67 @@ def emit(impl, size, opt, iters, evals, iter_end, losses, threads):
 
 
 def parse_args(description):
-    """The command line both peers take: size, iterations, optimizer, threads."""
+    """The command line both peers take: size, iterations, optimizer, threads,
+    and optionally a real network and real images (bench/quality.sh)."""
     ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--opt", choices=["adam", "lbfgs"], default="adam")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--inter", type=int, default=1)
+    ap.add_argument("--weights", help="MatConvNet file (default: the hash-weight VGG19 shared with gobench)")
+    ap.add_argument("--content", help="content image, already at --size (longest side); default the hash picture")
+    ap.add_argument("--style", help="style image, already at --size (longest side); default the hash picture")
+    ap.add_argument("--pooling", choices=["avg", "max"], default="avg")
+    ap.add_argument("--out", help="save the result image here (PNG)")
     return ap.parse_args()
+
+
+def network(a):
+    """(layers, weights, mean): the layer list up to relu5_1 as layer_names()
+    gives it, the kernels (HWIO float32) and biases, and the mean pixel. With
+    --weights, read from the MatConvNet file (new layout, as
+    tools/lpips/convert.py writes it) with scipy; else the hash VGG19."""
+    if not a.weights:
+        return layer_names(), weights(), MEAN
+    import scipy.io as sio
+    d = sio.loadmat(a.weights)
+    layers, ws = [], []
+    for el in d["layers"][0]:
+        el = el[0, 0]
+        name, kind = str(el["name"][0]), str(el["type"][0])
+        if kind == "conv":
+            w = el["weights"][0]
+            layers.append((name, "conv", len(ws)))
+            ws.append((w[0].astype(np.float32), w[1].reshape(-1).astype(np.float32)))
+        elif kind == "relu":
+            layers.append((name, "relu", len(ws) - 1))
+        elif kind == "pool":
+            layers.append((name, "pool", None))
+        if name == "relu5_1":
+            break
+    mean = d["meta"][0, 0]["normalization"][0, 0]["averageImage"].reshape(-1)[:3].astype(np.float32)
+    return layers, ws, mean
+
+
+def real_images(a, mean):
+    """The content and style images as NHWC float32, mean subtracted, or the
+    hash pictures. Real images must already have --size as their longest
+    side, so that no implementation resamples them."""
+    if not a.content:
+        return images(a.size, mean)
+    from PIL import Image
+    out = []
+    for path in (a.content, a.style):
+        im = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32)
+        if max(im.shape[:2]) != a.size:
+            sys.exit("%s: %dx%d, want the longest side %d" % (path, im.shape[1], im.shape[0], a.size))
+        out.append((im - mean)[None])
+    return out[0], out[1]
+
+
+def save_image(path, x, mean):
+    """Saves an NHWC float32 image (mean subtracted) as an 8-bit PNG."""
+    from PIL import Image
+    px = np.clip(np.rint(x[0] + mean), 0, 255).astype(np.uint8)
+    Image.fromarray(px).save(path)

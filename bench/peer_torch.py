@@ -28,9 +28,9 @@ def main():
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(a.inter)
 
+    layers, hwio, mean = common.network(a)
     ws = [(torch.from_numpy(np.ascontiguousarray(k.transpose(3, 2, 0, 1))), torch.from_numpy(b))
-          for k, b in common.weights()]  # HWIO → OIHW
-    layers = common.layer_names()
+          for k, b in hwio]  # HWIO → OIHW
     start = time.perf_counter()  # the library and the weights are loaded, as in gobench
 
     def net(x):
@@ -41,8 +41,10 @@ def main():
                 x = F.conv2d(x, k, b, padding=1)
             elif kind == "relu":
                 x = F.relu(x)
+            elif a.pooling == "max":
+                x = F.max_pool2d(x, 2, 2, ceil_mode=True)  # TF's SAME on odd sizes
             else:
-                # 2×2 stride 2; SAME padding only matters on odd sizes (not used here)
+                # 2×2 stride 2, ceil_mode: TF's SAME (the mean over the valid cells) on odd sizes
                 x = F.avg_pool2d(x, 2, 2, ceil_mode=True)
             out[name] = x
         return out
@@ -55,7 +57,7 @@ def main():
     def nchw(x):
         return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
 
-    content_np, style_np = common.images(a.size)
+    content_np, style_np = common.real_images(a, mean)
     with torch.no_grad():
         p_content = net(nchw(content_np))[common.CONTENT_LAYER]
         fs = net(nchw(style_np))
@@ -102,6 +104,8 @@ def main():
             ends.append(time.perf_counter() - start)
 
     common.emit("torch", a.size, a.opt, len(ends), count[0], ends, losses, a.threads)
+    if a.out:
+        common.save_image(a.out, img.detach().numpy().transpose(0, 2, 3, 1), mean)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,9 @@ func main() {
 		target  = flag.Float64("target", 0, "report when a full-size iteration first reaches this loss, and stop there")
 		prec    = flag.String("precision", "float32", "float32, or bfloat16 (style.WithPrecision; Adam only)")
 		clamp   = flag.Bool("clamp-pixels", false, "style.WithClampPixels (off by default: the peers optimize the unclamped image, as the tutorial does)")
+		weights = flag.String("weights", "", "MatConvNet weights file (default: the full-width VGG19 with hash weights shared with the peers)")
+		pool    = flag.String("pooling", "avg", "avg or max (vgg.ParsePooling)")
+		outPath = flag.String("out", "", "also save the result image here (PNG)")
 	)
 	flag.Parse()
 	if *peak {
@@ -84,7 +87,23 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gobench: -precision:", err)
 		os.Exit(2)
 	}
-	res, err := run(content, painting, *size, *iters, *opt, *threads, *inter, *multi, *target, precision, *clamp)
+	pooling, err := vgg.ParsePooling(*pool)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gobench: -pooling:", err)
+		os.Exit(2)
+	}
+	model, err := Model()
+	if *weights != "" {
+		model, err = vgg.Load(*weights)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gobench:", err)
+		os.Exit(1)
+	}
+	res, img, err := run(model, content, painting, *size, *iters, *opt, *threads, *inter, *multi, *target, precision, *clamp, pooling)
+	if err == nil && *outPath != "" {
+		err = imageio.Save(*outPath, img, imageio.EncodeOptions{})
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gobench:", err)
 		os.Exit(1)
@@ -92,11 +111,8 @@ func main() {
 	_ = json.NewEncoder(os.Stdout).Encode(res)
 }
 
-func run(content, painting image.Image, size, iters int, opt string, threads, inter, multi int, target float64, precision style.Precision, clamp bool) (*Result, error) {
-	model, err := Model()
-	if err != nil {
-		return nil, err
-	}
+func run(model *vgg.Model, content, painting image.Image, size, iters int, opt string, threads, inter, multi int, target float64,
+	precision style.Precision, clamp bool, pooling vgg.Pooling) (*Result, image.Image, error) {
 	var o style.Optimizer
 	switch opt {
 	case "adam":
@@ -104,7 +120,7 @@ func run(content, painting image.Image, size, iters int, opt string, threads, in
 	case "lbfgs":
 		o = style.LBFGS()
 	default:
-		return nil, fmt.Errorf("unknown optimizer %q", opt)
+		return nil, nil, fmt.Errorf("unknown optimizer %q", opt)
 	}
 	res := &Result{Impl: "go", Size: size, Opt: opt, Iters: iters, Threads: threads, Target: target}
 	if precision == style.BFloat16 {
@@ -115,6 +131,7 @@ func run(content, painting image.Image, size, iters int, opt string, threads, in
 	out, err := style.Transfer(context.Background(), content, painting,
 		style.WithModel(model), style.WithMaxSize(size), style.WithIterations(iters),
 		style.WithOptimizer(o), style.WithThreads(threads, inter), style.WithMultiScale(multi), style.WithPrecision(precision), style.WithClampPixels(clamp),
+		style.WithPooling(pooling),
 		style.WithProgress(func(p style.Progress) error {
 			res.IterEnd = append(res.IterEnd, time.Since(start).Seconds())
 			res.Losses = append(res.Losses, p.Loss)
@@ -126,7 +143,7 @@ func run(content, painting image.Image, size, iters int, opt string, threads, in
 			return nil
 		}))
 	if err != nil && !errors.Is(err, errReached) {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(out.History) > 0 {
 		// The loss at x₁, after one step from the content image: with
@@ -139,7 +156,7 @@ func run(content, painting image.Image, size, iters int, opt string, threads, in
 	}
 	res.Evals = out.Evaluations
 	res.PeakRSSMB = peakRSSMB()
-	return res, nil
+	return res, out.Image, nil
 }
 
 // peakRSSMB is the peak resident set size of this process, in MiB.
