@@ -152,17 +152,18 @@ func (s *Stylizer) Resume(index int, input, output image.Image) error {
 		return err
 	}
 	b := in.Bounds()
-	out, err := imageio.ResizeTo(output, b.Dx(), b.Dy())
-	if err != nil {
-		return fmt.Errorf("video: resume: %w", err)
-	}
-	if ob := output.Bounds(); ob.Dx() != b.Dx() || ob.Dy() != b.Dy() {
+	if output == nil || output.Bounds().Dx() != b.Dx() || output.Bounds().Dy() != b.Dy() {
+		var ob image.Rectangle
+		if output != nil {
+			ob = output.Bounds()
+		}
 		return fmt.Errorf("video: resume: the stylized frame %d is %d×%d, want %d×%d at max size %d", index, ob.Dx(), ob.Dy(), b.Dx(), b.Dy(), s.cfg.MaxSize)
 	}
-	if s.prevGray, err = ToGray(in); err != nil {
+	gray, err := ToGray(in)
+	if err != nil {
 		return err
 	}
-	s.prevOut = planarOf(out)
+	s.prevGray, s.prevOut = gray, PlanarOf(output)
 	s.w, s.h = b.Dx(), b.Dy()
 	s.index = index
 	return nil
