@@ -104,7 +104,7 @@ type videoFrames struct {
 }
 
 func openVideo(path string) (*videoFrames, error) {
-	c, err := gocv.VideoCaptureFile(path)
+	c, err := gocv.VideoCaptureFileWithAPI(path, gocv.VideoCaptureFFmpeg)
 	if err != nil || !c.IsOpened() {
 		if c != nil {
 			c.Close()
@@ -150,7 +150,8 @@ func FrameName(index int) string { return fmt.Sprintf("frame_%05d.png", index) }
 
 // WriteMP4 encodes frames (all of one size) into an MP4 file at fps frames
 // per second with OpenCV's VideoWriter (FFmpeg; H.264 where the build has
-// an encoder for it, else MPEG-4 part 2). The file is written under a
+// an encoder for it, else MPEG-4 part 2). Its 4:2:0 colour needs even
+// sizes: an odd last row or column is dropped. The file is written under a
 // temporary name in the same folder and renamed when complete.
 func WriteMP4(path string, fps float64, frames []image.Image) error {
 	if len(frames) == 0 {
