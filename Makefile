@@ -35,12 +35,16 @@ help: ## list the targets
 runtime: ## download and cache the TensorFlow C library (idempotent)
 	@scripts/libtensorflow.sh install >/dev/null
 
+.PHONY: opencv
+opencv: ## install OpenCV's development files (Debian's libopencv-dev) for the video package when missing (idempotent)
+	@scripts/opencv.sh
+
 .PHONY: env
 env: ## print the exports that let `go build`/`go test` find libtensorflow in your shell
 	@scripts/libtensorflow.sh env
 
 .PHONY: test
-test: runtime ## vet, check formatting, run all tests, the race detector on the pure-Go packages, and bounded fuzzing (the CI command)
+test: runtime opencv ## vet, check formatting, run all tests, the race detector on the pure-Go packages, and bounded fuzzing (the CI command)
 	@$(TF_ENV); \
 	unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi; \
@@ -60,7 +64,7 @@ fuzz: runtime ## run every fuzz target for FUZZTIME (default 20s each); crashers
 	done
 
 .PHONY: demo
-demo: runtime ## run examples/stylize on the bundled sample images
+demo: runtime opencv ## run examples/stylize on the bundled sample images
 	@$(TF_ENV); \
 	if [ -d examples/stylize ]; then \
 		WEIGHTS='$(WEIGHTS)' OUT='$(OUT)' scripts/demo.sh; \

@@ -355,8 +355,8 @@ func frameLine(f *video.Frame, total int, first, later time.Duration, laterN int
 	if total > 0 {
 		of = strconv.Itoa(total)
 	}
-	line := fmt.Sprintf("frame %d/%s  %5.1fs  %d it  loss %.4g (content %.3g style %.3g tv %.3g temporal %.3g)",
-		f.Index, of, f.Elapsed.Seconds(), r.Iterations, r.Loss, last.Content, last.Style, last.TV, last.Terms)
+	line := fmt.Sprintf("frame %d/%s  %5.1fs  %d it %d ev  loss %.4g (content %.3g style %.3g tv %.3g temporal %.3g)",
+		f.Index, of, f.Elapsed.Seconds(), r.Iterations, r.Evaluations, r.Loss, last.Content, last.Style, last.TV, last.Terms)
 	if f.Index > 1 {
 		line += fmt.Sprintf("  consistent %.0f%%  warp error %.2f", 100*f.Consistent, f.WarpingError)
 	}
