@@ -128,3 +128,12 @@ func TestTermBuildErrors(t *testing.T) {
 	}
 	assert.Equal(t, before, liveSessions.Load())
 }
+
+// With WithDevice the graph is re-imported; the term's placeholders follow.
+func TestTermsWithDevice(t *testing.T) {
+	target := uniform(40, 32, color.RGBA{30, 90, 220, 255})
+	res, err := transfer(t, WithDevice("/cpu:0"), WithContentWeight(0), WithStyleWeight(0), WithTVWeight(0), WithIterations(30),
+		WithTerms(pullTerm(t, "pull", 1, target)))
+	require.NoError(t, err)
+	assert.Less(t, meanAbsDiff(res.Image, target), 1.0)
+}
