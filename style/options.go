@@ -102,8 +102,9 @@ type Progress struct {
 	// Iterations is the iteration limit of the run.
 	Iterations int
 	// Loss is the total weighted loss; Content, Style and TV are its terms,
-	// each already multiplied by its weight (Loss = Content + Style + TV).
-	Loss, Content, Style, TV float64
+	// each already multiplied by its weight, and Terms is the weighted sum
+	// of the WithTerms terms (Loss = Content + Style + TV + Terms).
+	Loss, Content, Style, TV, Terms float64
 	// Evaluations counts the network evaluations (forward + backward) so far.
 	Evaluations int
 	// Elapsed is the time since the start of the transfer, including the
@@ -145,6 +146,7 @@ type config struct {
 	tvKind        loss.TVKind
 
 	init       Init
+	initImage  image.Image // WithInitImage; overrides init
 	noiseRatio float64
 	seed       uint64
 
@@ -167,6 +169,8 @@ type config struct {
 	intraThreads int
 	interThreads int
 	precision    Precision
+
+	terms []Term // WithTerms
 
 	progress        func(Progress) error
 	checkpointEvery int

@@ -412,6 +412,7 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 			return nil, scaleStart{}, err
 		}
 	}
+	e.termValues = termInputs(cfg.terms)
 
 	res := &Result{}
 	var last evaluation
@@ -429,7 +430,7 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 		Progress: func(op optim.Progress) error {
 			pr := Progress{
 				Iteration: op.Iteration, Iterations: cfg.iterations,
-				Loss: op.Value, Content: last.content, Style: last.style, TV: last.tv,
+				Loss: op.Value, Content: last.content, Style: last.style, TV: last.tv, Terms: last.terms,
 				Evaluations: op.Evaluations, Elapsed: time.Since(start),
 				Scale: cfg.scale, Scales: cfg.scales, Width: p.w, Height: p.h,
 			}
@@ -548,6 +549,14 @@ func (t *Transferer) setTargets(ctx context.Context, p *prepared, mean imageio.M
 
 // initialImage returns the starting point of the optimization.
 func (t *Transferer) initialImage(cfg *config, p *prepared, contentX []float32, mean imageio.Mean) ([]float32, error) {
+	if cfg.initImage != nil {
+		r, err := imageio.ResizeTo(cfg.initImage, p.w, p.h)
+		if err != nil {
+			return nil, invalid("WithInitImage", "the image", err.Error())
+		}
+		x, _, _ := imageio.ToTensor(r, mean)
+		return x, nil
+	}
 	switch cfg.init {
 	case InitStyle:
 		r, err := imageio.ResizeTo(p.styles[0], p.w, p.h)
