@@ -20,7 +20,7 @@
 //	-max-size PX                longest side of the output frames (default 512)
 //	-iterations N               iterations of every frame after the first (default 100)
 //	-first-frame-iterations N   iterations of the first frame (default 300)
-//	-temporal-weight W          weight of the temporal loss (default 200)
+//	-temporal-weight W          weight of the temporal loss (default 2e8, for the default network and weights)
 //	-flow dis|farneback|DIR     optical flow: OpenCV's DIS (medium preset, the default) or
 //	                            Farnebäck, or a folder of .flo files named
 //	                            forward_<i-1>_<i>.flo and backward_<i>_<i-1>.flo
