@@ -1,0 +1,171 @@
+// Package quiet keeps TensorFlow's C++ log lines off a program's stderr,
+// from before the TensorFlow library initializes. A main package imports it
+// for its effect:
+//
+//	import _ "github.com/neuralstyle/neuralstyle/tfruntime/quiet"
+//
+// TensorFlow 2.18 logs through two systems, both to file descriptor 2, and
+// both start while the dynamic loader runs the library's initializers,
+// before any Go code runs:
+//
+//   - its own (tsl), which reads TF_CPP_MIN_LOG_LEVEL once, at its first
+//     line: "oneDNN custom operations are on" (at load), the CPU-feature
+//     notice (first session), and on the CUDA build "Unable to register
+//     cuFFT factory" (at load), "failed call to cuInit" (first session);
+//   - Abseil's, of which libtensorflow_cc.so.2 holds a private copy that
+//     reads no environment variable and exports no setter: "Unable to
+//     register cuDNN factory" and "… cuBLAS factory" (at load, CUDA build),
+//     "MLIR V1 optimization pass is not enabled" (first run), each time after
+//     "All log messages before absl::InitializeLog() is called are written
+//     to STDERR".
+//
+// Setting TF_CPP_MIN_LOG_LEVEL from Go is too late for the first and does
+// nothing for the second, so this package filters file descriptor 2
+// itself. A C function in the executable's .preinit_array, which the
+// dynamic loader calls before any shared library's initializers, points
+// descriptor 2 at an in-memory file. This package's init then points it at
+// a pipe, replays what the library logged while loading through the
+// filter, and keeps filtering in a goroutine: TensorFlow's INFO, WARNING
+// and ERROR lines are dropped; FATAL lines (which come just before
+// TensorFlow aborts) and anything that is not a TensorFlow log line pass.
+// os.Stderr becomes a copy of the original descriptor, so the program's own
+// messages do not go through the filter, and runtime/debug.SetCrashOutput
+// sends Go's crash reports there as well. If TensorFlow aborts while it
+// loads, the preinit function's SIGABRT handler writes what was held first.
+//
+// Errors that TensorFlow returns through its API are not affected: the
+// library's callers receive them as Go errors.
+//
+// When the command line has -v (or -v=true, --v), nothing is filtered and
+// TF_CPP_MIN_LOG_LEVEL is left as the environment sets it.
+//
+// Linux only (it uses memfd_create).
+package quiet
+
+/*
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static int quiet_verbose = 0; // -v on the command line
+static int quiet_held = -1;   // memfd holding fd 2's output while loading
+static int quiet_saved = -1;  // the original fd 2
+static volatile sig_atomic_t quiet_loading = 0;
+
+static int is_verbose_flag(const char *a) {
+	if (a[0] != '-') return 0;
+	if (a[1] == '-') a++;
+	return strcmp(a, "-v") == 0 || strcmp(a, "-v=true") == 0 || strcmp(a, "-v=1") == 0;
+}
+
+// quiet_dump copies what was held to the original stderr.
+static void quiet_dump(void) {
+	char buf[4096];
+	ssize_t n;
+	off_t off = 0;
+	while ((n = pread(quiet_held, buf, sizeof buf, off)) > 0) {
+		off += n;
+		if (write(quiet_saved, buf, (size_t)n) < 0) break;
+	}
+}
+
+static void quiet_abort(int sig) {
+	if (quiet_loading) {
+		quiet_loading = 0;
+		quiet_dump();
+		dup2(quiet_saved, 2);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void quiet_preinit(int argc, char **argv, char **envp) {
+	(void)envp;
+	for (int i = 1; i < argc && argv[i] != 0; i++) {
+		if (strcmp(argv[i], "--") == 0) break;
+		if (is_verbose_flag(argv[i])) quiet_verbose = 1;
+	}
+	if (quiet_verbose) return;
+	int held = memfd_create("neuralstyle-tf-log", MFD_CLOEXEC);
+	if (held < 0) return;
+	int saved = fcntl(2, F_DUPFD_CLOEXEC, 3);
+	if (saved < 0) { close(held); return; }
+	quiet_held = held;
+	quiet_saved = saved;
+	quiet_loading = 1;
+	signal(SIGABRT, quiet_abort);
+	dup2(held, 2);
+}
+
+__attribute__((section(".preinit_array"), used))
+static void (*quiet_preinit_ptr)(int, char **, char **) = quiet_preinit;
+
+// quiet_take ends the hold: it returns the memfd (for Go to read and close)
+// and the original stderr, or -1s if nothing was held.
+static void quiet_take(int *held, int *saved) {
+	quiet_loading = 0;
+	*held = quiet_held;
+	*saved = quiet_saved;
+	quiet_held = quiet_saved = -1;
+}
+
+static int quiet_is_verbose(void) { return quiet_verbose; }
+*/
+import "C"
+
+import (
+	"io"
+	"os"
+	"runtime/debug"
+	"syscall"
+)
+
+// Verbose reports whether the command line asked for TensorFlow's logging
+// with -v, in which case nothing is filtered.
+func Verbose() bool { return C.quiet_is_verbose() != 0 }
+
+// Filtering reports whether file descriptor 2 is being filtered.
+func Filtering() bool { return filtering }
+
+var filtering bool
+
+func init() {
+	var held, saved C.int
+	C.quiet_take(&held, &saved)
+	if held < 0 {
+		return
+	}
+	loaded, _ := io.ReadAll(io.NewSectionReader(os.NewFile(uintptr(held), "held"), 0, 1<<30))
+	syscall.Close(int(held))
+	out := os.NewFile(uintptr(saved), "/dev/stderr")
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+		// No pipe: give back descriptor 2 unfiltered, with what was held.
+		out.Write(loaded)
+		syscall.Dup3(int(saved), 2, 0)
+		return
+	}
+	syscall.Dup3(p[1], 2, 0)
+	syscall.Close(p[1])
+	os.Stderr = out
+	debug.SetCrashOutput(out, debug.CrashOptions{})
+	f := newFilter(out)
+	f.Write(loaded)
+	filtering = true
+	go func() {
+		r := os.NewFile(uintptr(p[0]), "tensorflow-log")
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := r.Read(buf)
+			if n > 0 {
+				f.Write(buf[:n])
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+}
