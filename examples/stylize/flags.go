@@ -85,6 +85,8 @@ type flags struct {
 	device          string
 	threads         string
 	quiet           bool
+	verbose         bool
+	listDevices     bool
 }
 
 // defaultWeights is the -weights default: $NEURALSTYLE_WEIGHTS, else the
@@ -160,9 +162,11 @@ func newFlagSet() (*flag.FlagSet, *flags) {
 	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 0, "also save the image every `N` iterations as <out without extension>_iter<N><extension> (0 = off)")
 	fs.IntVar(&f.quality, "quality", imageio.DefaultJPEGQuality, "JPEG quality, 1–100, for a .jpg -out")
 	fs.StringVar(&f.weights, "weights", defaultWeights(), "VGG19 weights `file` (MatConvNet's imagenet-vgg-verydeep-19.mat); default $"+style.WeightsEnv+" or ./"+style.DefaultWeightsFile)
-	fs.StringVar(&f.device, "device", "", "TensorFlow `device`, e.g. /cpu:0 or /gpu:0 (default TensorFlow's choice)")
+	fs.StringVar(&f.device, "device", "", "TensorFlow `device`, e.g. /cpu:0 or /gpu:0, checked against -list-devices (default the first GPU if TensorFlow sees one, else the CPU)")
+	fs.BoolVar(&f.listDevices, "list-devices", false, "print the TensorFlow runtime (version, CPU-only or CUDA build) and the devices it sees, then exit")
 	fs.StringVar(&f.threads, "threads", "", "TensorFlow threads: `N` (intra- and inter-op) or intra,inter (default one per core)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
+	fs.BoolVar(&f.verbose, "v", false, "show TensorFlow's own C++ log lines (hidden by default; see package tfruntime/quiet)")
 	return fs, f
 }
 
@@ -181,6 +185,7 @@ type job struct {
 	maxSize         int
 	optimizer       string
 	quiet           bool
+	device          string // -device, "" = the default
 
 	// opts are the library options that follow from the flags (everything
 	// but the weights, the images and the callbacks).
@@ -211,7 +216,7 @@ func (f *flags) validate(args []string) (*job, error) {
 	j := &job{
 		content: f.content, styles: f.styles, masks: f.masks, out: f.out,
 		checkpointEvery: f.checkpointEvery, quality: f.quality, weights: f.weights,
-		iterations: f.iterations, maxSize: f.maxSize, quiet: f.quiet,
+		iterations: f.iterations, maxSize: f.maxSize, quiet: f.quiet, device: f.device,
 	}
 
 	// Outputs.
