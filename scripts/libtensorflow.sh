@@ -27,7 +27,9 @@
 #   libraries and nvidia/<name>/lib/ the CUDA ones, so no LD_LIBRARY_PATH is
 #   needed and only the NVIDIA driver (libcuda.so.1) comes from the host.
 #   Left out: nccl (multi-GPU collectives), cuda-nvcc (ptxas, for XLA's JIT) and
-#   curand (no TensorFlow op the library uses calls it). Without a GPU or
+#   curand (no TensorFlow op the library uses calls it) and cuda-nvrtc (cuDNN
+#   loads it for runtime-compiled kernels, but its RUNPATH is its own folder, so
+#   it would not find it there; cuDNN then uses its precompiled ones). Without a GPU or
 #   driver the CUDA build runs on the CPU.
 #
 # Environment:
@@ -185,7 +187,7 @@ download_wheel() {
 cuda_pins() {
   python3 - "$1" <<'PY'
 import re, sys, zipfile
-skip = {"nvidia-nccl-cu12", "nvidia-cuda-nvcc-cu12", "nvidia-curand-cu12"}
+skip = {"nvidia-nccl-cu12", "nvidia-cuda-nvcc-cu12", "nvidia-curand-cu12", "nvidia-cuda-nvrtc-cu12"}
 with zipfile.ZipFile(sys.argv[1]) as z:
     meta = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
     text = z.read(meta).decode()

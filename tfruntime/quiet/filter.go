@@ -11,16 +11,17 @@ import (
 //
 //	2026-12-01 08:21:18.304251: I tensorflow/core/util/port.cc:153] …   (tsl)
 //	I0000 00:00:1796113278.692940   13944 mlir_graph_optimization_pass.cc:401] …   (Abseil)
-var header = regexp.MustCompile(`^(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: ([IWEF]) \S+:\d+\]|([IWEF])\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ \S+:\d+\])`)
+var header = regexp.MustCompile(`^(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: ([IWEF]) \S+:\d+\]|([IWEF])\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\])`)
 
 // abslPreamble is the line Abseil prints before its first message.
 const abslPreamble = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
 
 // filter passes through what is written to it, less TensorFlow's log
 // messages of severity INFO, WARNING and ERROR. A message is a header line
-// and the lines after it that have no header, up to the end of the write
-// (TensorFlow writes each message with one call). Not safe for concurrent
-// use; one goroutine feeds it.
+// and the lines after it that continue it: lines that start with white
+// space (a status's node trace) or with "To enable the following
+// instructions" (the CPU-feature notice's second line). Not safe for
+// concurrent use; one goroutine feeds it.
 type filter struct {
 	w       io.Writer
 	partial []byte // a line not yet ended by '\n'
@@ -53,6 +54,8 @@ func (f *filter) Write(p []byte) (int, error) {
 			drop = sev[0] != 'F'
 		} else if string(text) == abslPreamble {
 			drop = true
+		} else if drop && !continuation(text) {
+			drop = false
 		}
 		if !drop {
 			keep = append(keep, line...)
@@ -64,4 +67,11 @@ func (f *filter) Write(p []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// continuation reports whether a line without a header continues the
+// message before it.
+func continuation(line []byte) bool {
+	return len(line) > 0 && (line[0] == ' ' || line[0] == '\t') ||
+		bytes.HasPrefix(line, []byte("To enable the following instructions"))
 }
