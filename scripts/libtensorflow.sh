@@ -60,7 +60,7 @@ symbols_file="$here/tf_c_api_symbols.txt"
 variant=${TF_VARIANT:-cpu}
 case "$variant" in
   cpu) wheel_name=tensorflow-cpu suffix="" approx="about 230 MB" ;;
-  cuda) wheel_name=tensorflow suffix=-cuda approx="about 615 MB, then about 2.3 GB of nvidia-* wheels" ;;
+  cuda) wheel_name=tensorflow suffix=-cuda approx="about 615 MB, then 1.4 GB of nvidia-* wheels" ;;
   *) echo "libtensorflow: error: TF_VARIANT=$variant: want cpu or cuda" >&2; exit 1 ;;
 esac
 

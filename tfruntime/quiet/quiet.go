@@ -138,14 +138,19 @@ func init() {
 	if held < 0 {
 		return
 	}
-	loaded, _ := io.ReadAll(io.NewSectionReader(os.NewFile(uintptr(held), "held"), 0, 1<<30))
-	syscall.Close(int(held))
+	// Each descriptor gets one *os.File, closed through it: an os.File's
+	// finalizer closes its descriptor, which must not happen to a number
+	// that has been reused since.
+	heldFile := os.NewFile(uintptr(held), "held")
+	loaded, _ := io.ReadAll(io.NewSectionReader(heldFile, 0, 1<<30))
+	heldFile.Close()
 	out := os.NewFile(uintptr(saved), "/dev/stderr")
 	var p [2]int
 	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
 		// No pipe: give back descriptor 2 unfiltered, with what was held.
 		out.Write(loaded)
 		syscall.Dup3(int(saved), 2, 0)
+		out.Close()
 		return
 	}
 	syscall.Dup3(p[1], 2, 0)
@@ -155,17 +160,21 @@ func init() {
 	f := newFilter(out)
 	f.Write(loaded)
 	filtering = true
-	go func() {
-		r := os.NewFile(uintptr(p[0]), "tensorflow-log")
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := r.Read(buf)
-			if n > 0 {
-				f.Write(buf[:n])
-			}
-			if err != nil {
-				return
-			}
+	go pump(os.NewFile(uintptr(p[0]), "tensorflow-log"), f)
+}
+
+// pump feeds what TensorFlow writes to descriptor 2 through the filter, for
+// the life of the process. (A test binary that checks for leaked goroutines
+// ignores it with goleak.IgnoreAnyFunction of this function's name.)
+func pump(r *os.File, f *filter) {
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			f.Write(buf[:n])
 		}
-	}()
+		if err != nil {
+			return
+		}
+	}
 }
