@@ -26,11 +26,11 @@
 #   their shared libraries into the same layout: lib/ holds the two TensorFlow
 #   libraries and nvidia/<name>/lib/ the CUDA ones, so no LD_LIBRARY_PATH is
 #   needed and only the NVIDIA driver (libcuda.so.1) comes from the host.
-#   Left out: nccl (multi-GPU collectives), cuda-nvcc (ptxas, for XLA's JIT) and
-#   curand (no TensorFlow op the library uses calls it) and cuda-nvrtc (cuDNN
-#   loads it for runtime-compiled kernels, but its RUNPATH is its own folder, so
-#   it would not find it there; cuDNN then uses its precompiled ones). Without a GPU or
-#   driver the CUDA build runs on the CPU.
+#   Left out: nccl (multi-GPU collectives), cuda-nvcc (ptxas, for XLA's JIT),
+#   curand (no op the library runs calls it) and cuda-nvrtc (cuDNN loads it for
+#   runtime-compiled kernels, but cuDNN's RUNPATH is its own folder, so it would
+#   not find it there; cuDNN then uses its precompiled kernels). Without a GPU
+#   or a driver, the CUDA build runs on the CPU. See docs/gpu.md.
 #
 # Environment:
 #   TF_VARIANT           cpu (the default) or cuda. Each variant has its own cache
