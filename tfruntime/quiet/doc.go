@@ -32,6 +32,10 @@
 // messages do not go through the filter, and runtime/debug.SetCrashOutput
 // sends Go's crash reports there as well. If TensorFlow aborts while it
 // loads, the preinit function's SIGABRT handler writes what was held first.
+// After that, a FATAL line is followed at once by TensorFlow's abort, which
+// Go reports (SIGABRT, with the stacks) on the original stderr; the line
+// itself can be lost if the filter had not passed it on yet, so rerun with
+// -v to be sure to see it.
 //
 // Errors that TensorFlow returns through its API are not affected: the
 // library's callers receive them as Go errors.
