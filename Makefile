@@ -7,7 +7,9 @@
 # Every target that compiles Go code gets CGO_CFLAGS/CGO_LDFLAGS from
 # scripts/libtensorflow.sh, which downloads the TensorFlow C library into a
 # cache folder the first time (see README). `make env` prints the same exports
-# for use in your own shell.
+# for use in your own shell. TF_VARIANT=cuda (make test TF_VARIANT=cuda, or in
+# the environment) makes every target use the CUDA build instead, in a cache
+# folder of its own (docs/gpu.md); the default is the CPU-only build.
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -15,6 +17,7 @@ SHELL := bash
 
 GO ?= go
 TF_ENV = eval "$$(scripts/libtensorflow.sh env)"
+export TF_VARIANT ?= cpu
 # Hide TensorFlow's INFO lines (oneDNN notices and the like); warnings stay.
 export TF_CPP_MIN_LOG_LEVEL ?= 1
 

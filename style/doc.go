@@ -40,4 +40,13 @@
 // ctx: on cancellation it returns within one iteration with the best image
 // so far and an error wrapping ctx.Err(). A Transferer owns one TensorFlow
 // session, released by Close; Transfer closes its own.
+//
+// # Devices
+//
+// The network runs where TensorFlow places it: on the first GPU it sees
+// when the CUDA build of libtensorflow is loaded and a GPU is visible, else
+// on the CPU; Result.Device says which. WithDevice names a device instead,
+// and is checked against the devices TensorFlow sees before any work (see
+// package tfruntime): a missing one gives an error matching
+// tfruntime.ErrNoDevice that lists the devices and the runtime variant.
 package style

@@ -614,8 +614,13 @@ func WithClampPixels(on bool) Option {
 }
 
 // WithDevice places the network on a TensorFlow device such as "/cpu:0" or
-// "/gpu:0" (which needs a CUDA build of libtensorflow). Default: TensorFlow's
-// choice (the first GPU if there is one, else the CPU).
+// "/gpu:0" (which needs the CUDA build of libtensorflow: TF_VARIANT=cuda).
+// The name is checked against the devices TensorFlow sees
+// (tfruntime.Devices) before any work: for a device that is not there,
+// NewTransferer and Transfer return an error matching tfruntime.ErrNoDevice
+// that lists the devices and says which runtime is loaded. Default:
+// TensorFlow's choice, the first GPU when one is visible, else the CPU
+// (Result.Device says which).
 func WithDevice(device string) Option {
 	return optionFunc(func(c *config) error {
 		if !validDevice(device) {

@@ -15,6 +15,7 @@ import (
 	"github.com/neuralstyle/neuralstyle/imageio"
 	"github.com/neuralstyle/neuralstyle/internal/tfutil"
 	"github.com/neuralstyle/neuralstyle/optim"
+	"github.com/neuralstyle/neuralstyle/tfruntime"
 	"github.com/neuralstyle/neuralstyle/vgg"
 )
 
@@ -33,6 +34,10 @@ type Result struct {
 	Elapsed time.Duration
 	// Loss is the final total loss (of Image, before post-processing).
 	Loss float64
+	// Device is the device the network ran on, such as "/device:GPU:0":
+	// the one WithDevice named, else the first GPU TensorFlow sees, else
+	// the CPU (see package tfruntime).
+	Device string
 }
 
 // Transferer runs style transfers with one network, reusing the TensorFlow
@@ -57,6 +62,9 @@ type Transferer struct {
 func NewTransferer(opts ...Option) (*Transferer, error) {
 	cfg, err := resolve(opts)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := placement(&cfg); err != nil {
 		return nil, err
 	}
 	model := cfg.model
@@ -255,6 +263,10 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 	if err := checkLayerNames(t.model.Arch(), &cfg); err != nil {
 		return nil, err
 	}
+	device, err := placement(&cfg)
+	if err != nil {
+		return nil, err
+	}
 	sizes := scaleSchedule(cfg.multiScaleMin, cfg.maxSize, content)
 	// Validate the images at every scale before any work.
 	steps := make([]*prepared, len(sizes))
@@ -295,6 +307,7 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 		c.scale, c.scales = i+1, len(steps)
 		res, prev, err = t.run(ctx, &c, p, start, from)
 		if res != nil {
+			res.Device = device.Short()
 			hist = append(hist, res.History...)
 			evals += res.Evaluations
 			res.History, res.Evaluations = hist, evals
@@ -313,6 +326,26 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 		prevP = p
 	}
 	return res, nil
+}
+
+// placement returns the device the network will run on: the one
+// WithDevice names, which must be among the devices TensorFlow sees (the
+// error says which there are and which runtime is loaded), else
+// TensorFlow's default. Listing the devices first also makes the GPU
+// allocator grow as needed (see tfruntime.Devices).
+func placement(cfg *config) (tfruntime.Device, error) {
+	if cfg.device == "" {
+		d, err := tfruntime.Default()
+		if err != nil {
+			return d, fmt.Errorf("style: %w", err)
+		}
+		return d, nil
+	}
+	d, err := tfruntime.Lookup(cfg.device)
+	if err != nil {
+		return d, fmt.Errorf("style: WithDevice(%q): %w", cfg.device, err)
+	}
+	return d, nil
 }
 
 // useEngine makes t.engine the graph for p's sizes and cfg's loss,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/imageio"
 	"github.com/neuralstyle/neuralstyle/optim"
+	"github.com/neuralstyle/neuralstyle/tfruntime"
 	"github.com/neuralstyle/neuralstyle/vgg"
 )
 
@@ -540,20 +541,50 @@ func TestMultiScale(t *testing.T) {
 }
 
 // WithDevice re-imports the graph with a default device; on the CPU the
-// result is the one without the option. A device the machine lacks is an
-// error, not a panic, and leaves no session open.
+// result is the one without the option, and Result.Device names the device
+// the network ran on.
 func TestWithDevice(t *testing.T) {
 	plain, err := transfer(t, WithIterations(5), WithOptimizer(Adam(1)))
 	require.NoError(t, err)
 	pinned, err := transfer(t, WithIterations(5), WithOptimizer(Adam(1)), WithDevice("/cpu:0"))
 	require.NoError(t, err)
 	assert.Equal(t, plain.Image.Pix, pinned.Image.Pix)
+	assert.Equal(t, "/device:CPU:0", pinned.Device)
+	def, err := tfruntime.Default()
+	require.NoError(t, err)
+	assert.Equal(t, def.Short(), plain.Device, "without WithDevice: TensorFlow's default")
+	assert.Zero(t, liveSessions.Load())
+}
 
-	_, err = transfer(t, WithIterations(2), WithDevice("/gpu:7"))
-	if err != nil { // a machine with 8 GPUs would run it
-		assert.ErrorContains(t, err, "style: ")
-		t.Logf("on a machine without /gpu:7: %v", err)
+// A device TensorFlow does not see is refused before any work: before the
+// weights are read (the file here does not exist, and the error is about
+// the device) and before a session is opened; the error lists the devices
+// and names the runtime.
+func TestWithDeviceMissing(t *testing.T) {
+	devices, err := tfruntime.Devices()
+	require.NoError(t, err)
+	gpus := 0
+	for _, d := range devices {
+		if d.Type == "GPU" {
+			gpus++
+		}
 	}
+	missing := fmt.Sprintf("/gpu:%d", gpus) // one past the last GPU
+	_, err = NewTransferer(WithWeightsFile("does-not-exist.mat"), WithDevice(missing))
+	require.ErrorIs(t, err, tfruntime.ErrNoDevice)
+	assert.ErrorContains(t, err, fmt.Sprintf("style: WithDevice(%q): ", missing))
+	assert.ErrorContains(t, err, "/device:CPU:0", "the error lists the devices")
+	if gpus == 0 {
+		assert.ErrorContains(t, err, "no GPU is visible to TensorFlow")
+		assert.ErrorContains(t, err, "build", "the error names the runtime variant")
+	}
+
+	// Transfer options are checked the same way, before a session opens.
+	tr, err := NewTransferer(WithModel(fixtureModel(t)), WithMaxSize(40), WithIterations(2))
+	require.NoError(t, err)
+	defer tr.Close()
+	_, err = tr.Transfer(context.Background(), contentImage(40, 32), styleImage(36, 36), WithDevice(missing))
+	require.ErrorIs(t, err, tfruntime.ErrNoDevice)
 	assert.Zero(t, liveSessions.Load())
 }
 

@@ -42,9 +42,11 @@
 //	-checkpoint-every N      also save <out without extension>_iter<N><extension> every N iterations
 //	-weights FILE            MatConvNet VGG16/VGG19 file (default $NEURALSTYLE_WEIGHTS, else ./imagenet-vgg-verydeep-19.mat,
 //	                         else the ImageNet VGG16 installed by `make weights`; see vgg.FindWeights)
-//	-device D                TensorFlow device, e.g. /cpu:0 or /gpu:0
+//	-device D                TensorFlow device, e.g. /cpu:0 or /gpu:0 (default the first GPU TensorFlow sees, else the CPU)
+//	-list-devices            print the runtime (TensorFlow version, CPU-only or CUDA build) and its devices, and exit
 //	-threads N|INTRA,INTER   TensorFlow thread pools (default one per core)
 //	-quiet                   print nothing but errors
+//	-v                       show TensorFlow's own C++ log lines
 //
 // While it runs, stylize shows a progress bar with the estimated time left
 // and the current losses on stderr when stderr is a terminal, and otherwise
@@ -64,9 +66,15 @@
 // as it was. Checkpoints written before a failure are kept: they are
 // complete images, and keeping them is their purpose.
 //
-// The TensorFlow library writes log lines of its own to stderr: INFO lines
-// when it is loaded unless TF_CPP_MIN_LOG_LEVEL is 1 or more (make sets
-// it), and, in TensorFlow 2.18, two lines from its Abseil logging when the
-// first session runs, which no setting hides. They do not start with
-// "stylize:".
+// Before the first iteration it prints one line saying where the network
+// runs ("running on /device:GPU:0 (GPU, 79.1 GiB), the default (TensorFlow
+// 2.18.0, CUDA build)"). A -device that TensorFlow does not see is refused
+// before the weights are loaded, with the devices it does see and, for the
+// CPU-only runtime, how to install the CUDA one (see docs/gpu.md).
+//
+// TensorFlow writes log lines of its own to stderr (start-up notices, and on
+// the CUDA build without a GPU "failed call to cuInit" and factory
+// registration errors). stylize imports package tfruntime/quiet, which
+// filters them out from before the library loads; -v shows them all. Errors
+// still arrive as the one "stylize:" line.
 package main

@@ -85,6 +85,8 @@ type flags struct {
 	device          string
 	threads         string
 	quiet           bool
+	verbose         bool
+	listDevices     bool
 }
 
 // formatLayers writes a layer map as the flags take it, sorted by name.
@@ -152,9 +154,11 @@ func newFlagSet() (*flag.FlagSet, *flags) {
 	fs.IntVar(&f.quality, "quality", imageio.DefaultJPEGQuality, "JPEG quality, 1–100, for a .jpg -out")
 	fs.StringVar(&f.weights, "weights", "", "MatConvNet VGG16/VGG19 weights `file`; default $"+style.WeightsEnv+", else ./"+style.DefaultWeightsFile+
 		", else the ImageNet VGG16 that `make weights` installs")
-	fs.StringVar(&f.device, "device", "", "TensorFlow `device`, e.g. /cpu:0 or /gpu:0 (default TensorFlow's choice)")
+	fs.StringVar(&f.device, "device", "", "TensorFlow `device`, e.g. /cpu:0 or /gpu:0, checked against -list-devices (default the first GPU if TensorFlow sees one, else the CPU)")
+	fs.BoolVar(&f.listDevices, "list-devices", false, "print the TensorFlow runtime (version, CPU-only or CUDA build) and the devices it sees, then exit")
 	fs.StringVar(&f.threads, "threads", "", "TensorFlow threads: `N` (intra- and inter-op) or intra,inter (default one per core)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
+	fs.BoolVar(&f.verbose, "v", false, "show TensorFlow's own C++ log lines (hidden by default; see package tfruntime/quiet)")
 	return fs, f
 }
 
@@ -173,6 +177,7 @@ type job struct {
 	maxSize         int
 	optimizer       string
 	quiet           bool
+	device          string // -device, "" = the default
 
 	// opts are the library options that follow from the flags (everything
 	// but the weights, the images and the callbacks).
@@ -200,7 +205,7 @@ func (f *flags) validate(args []string) (*job, error) {
 	j := &job{
 		content: f.content, styles: f.styles, masks: f.masks, out: f.out,
 		checkpointEvery: f.checkpointEvery, quality: f.quality, weights: f.weights,
-		iterations: f.iterations, maxSize: f.maxSize, quiet: f.quiet,
+		iterations: f.iterations, maxSize: f.maxSize, quiet: f.quiet, device: f.device,
 	}
 
 	// Outputs.

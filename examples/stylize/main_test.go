@@ -161,6 +161,7 @@ func TestRunWritesResultAndPlot(t *testing.T) {
 			} else {
 				assert.Contains(t, stdout, "iteration 5/5")
 				assert.Contains(t, stdout, "wrote "+out)
+				assert.Equal(t, 1, strings.Count(stdout, "running on /device:"), "where it runs is said once: %s", stdout)
 			}
 		})
 	}
@@ -218,6 +219,8 @@ func TestRunFailures(t *testing.T) {
 		{name: "max size too small (library check)", args: []string{"-max-size", "8"}, code: 2, want: []string{"WithMaxSize(8)"}},
 		{name: "noise ratio out of range (library check)", args: []string{"-noise-ratio", "2"}, code: 2, want: []string{"WithNoise(2)"}},
 		{name: "bad device (library check)", args: []string{"-device", "gpu"}, code: 2, want: []string{"WithDevice"}},
+		{name: "device TensorFlow does not see", args: []string{"-device", "/gpu:99"}, code: 1,
+			want: []string{`WithDevice("/gpu:99")`, "/device:CPU:0", "build"}},
 		{name: "unknown flag", args: []string{"-style-weigth", "1"}, code: 2, want: []string{"-style-weigth"}},
 		{name: "bad flag value", args: []string{"-iterations", "many"}, code: 2, want: []string{"-iterations"}},
 		{name: "positional argument", args: []string{"extra.png"}, code: 2, want: []string{`unexpected argument "extra.png"`}},
@@ -276,6 +279,20 @@ func TestRunFailures(t *testing.T) {
 			})
 		}
 	}
+}
+
+// -list-devices prints the runtime and its devices and exits; the first
+// device is the CPU, and the default device is one of those listed.
+func TestRunListDevices(t *testing.T) {
+	code, stdout, stderr := stylize(t, context.Background(), "-list-devices")
+	require.Equal(t, 0, code, stderr)
+	assert.Empty(t, stderr)
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	require.GreaterOrEqual(t, len(lines), 3, stdout)
+	assert.Regexp(t, `^TensorFlow 2\.\d+\.\d+, (CPU-only|CUDA) build$`, lines[0])
+	assert.Regexp(t, `^/device:CPU:0 \(CPU, .+\) +/job:localhost/replica:0/task:0/device:CPU:0$`, lines[1])
+	def := strings.TrimPrefix(lines[len(lines)-1], "default device: ")
+	assert.Contains(t, stdout, def+" (", "the default device is listed")
 }
 
 // TestRunCancelled interrupts a run part-way, as Ctrl-C does through the

@@ -13,8 +13,11 @@ import (
 	"slices"
 	"strings"
 
+	tf "github.com/wamuir/graft/tensorflow"
+
 	"github.com/neuralstyle/neuralstyle/imageio"
 	"github.com/neuralstyle/neuralstyle/style"
+	"github.com/neuralstyle/neuralstyle/tfruntime"
 	"github.com/neuralstyle/neuralstyle/vgg"
 )
 
@@ -40,6 +43,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 		return fail(stderr, usagef("%v (see -h)", err))
+	}
+	if f.listDevices {
+		if err := listDevices(stdout); err != nil {
+			return fail(stderr, err)
+		}
+		return 0
 	}
 	j, err := f.validate(fs.Args())
 	if err != nil {
@@ -149,11 +158,15 @@ func (j *job) run(ctx context.Context, stdout, stderr io.Writer) error {
 		}))
 	}
 
-	t, err := style.NewTransferer(opts...) // loads the weights
+	t, err := style.NewTransferer(opts...) // checks -device, loads the weights
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(say, "network: %s from %s (%s)\n", t.Model().Arch(), weights, origin)
+	if err := sayDevice(say, j.device); err != nil {
+		t.Close()
+		return err
+	}
 	// The progress display starts only now, so that an error before this
 	// point is not printed after a blank progress bar.
 	rep := newReporter(stdout, stderr, j.iterations, j.quiet)
@@ -220,6 +233,51 @@ func (j *job) run(ctx context.Context, stdout, stderr io.Writer) error {
 	for _, c := range checkpoints {
 		fmt.Fprintf(say, "wrote %s (checkpoint)\n", c)
 	}
+	return nil
+}
+
+// listDevices prints the loaded TensorFlow runtime and its devices, one a
+// line, for -list-devices.
+func listDevices(w io.Writer) error {
+	devices, err := tfruntime.Devices()
+	if err != nil {
+		return err
+	}
+	v, err := tfruntime.LoadedVariant()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "TensorFlow %s, %s build\n", tf.Version(), v)
+	for _, d := range devices {
+		fmt.Fprintf(w, "%-34s %s\n", d, d.Name)
+	}
+	if def, err := tfruntime.Default(); err == nil {
+		fmt.Fprintf(w, "default device: %s\n", def.Short())
+	}
+	return nil
+}
+
+// sayDevice prints, once per run, where the network runs.
+func sayDevice(w io.Writer, device string) error {
+	var d tfruntime.Device
+	var err error
+	if device == "" {
+		d, err = tfruntime.Default()
+	} else {
+		d, err = tfruntime.Lookup(device)
+	}
+	if err != nil {
+		return err
+	}
+	v, err := tfruntime.LoadedVariant()
+	if err != nil {
+		return err
+	}
+	how := "the default"
+	if device != "" {
+		how = "-device " + device
+	}
+	fmt.Fprintf(w, "running on %s, %s (TensorFlow %s, %s build)\n", d, how, tf.Version(), v)
 	return nil
 }
 

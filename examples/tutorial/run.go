@@ -91,6 +91,7 @@ func parseArgs(args []string, stdout io.Writer) (options, error) {
 	fs.IntVar(&o.iterations, "iterations", 500, "Adam iterations (learning rate 1.0); 0 skips the optimization and writes the content image")
 	fs.IntVar(&o.width, "width", 640, "working width in `pixels`; both images are resized to width×height")
 	fs.IntVar(&o.height, "height", 480, "working height in `pixels`")
+	fs.Bool("v", false, "show TensorFlow's own C++ log lines (hidden by default)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printUsage(stdout, fs)

@@ -18,6 +18,7 @@ import (
 	"github.com/neuralstyle/neuralstyle/imageio"
 	"github.com/neuralstyle/neuralstyle/internal/tfutil"
 	"github.com/neuralstyle/neuralstyle/optim"
+	"github.com/neuralstyle/neuralstyle/tfruntime"
 	"github.com/neuralstyle/neuralstyle/vgg"
 )
 
@@ -126,6 +127,9 @@ func tutorial(ctx context.Context, o options, load loadFunc, w io.Writer) error 
 // optimize runs steps 4 to 6 in a session of its own and returns the
 // optimized image as a mean-subtracted NHWC tensor.
 func optimize(ctx context.Context, w io.Writer, g *graph, o options, styleData, contentData []float32) (x []float32, err error) {
+	if d, err := tfruntime.Default(); err == nil { // TensorFlow places the graph there
+		fmt.Fprintf(w, "running on %s (TensorFlow %s)\n", d, tf.Version())
+	}
 	sess, err := tf.NewSession(g.graph, nil)
 	if err != nil {
 		return nil, fmt.Errorf("starting a TensorFlow session: %w", err)

@@ -25,7 +25,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	// The log filter of tfruntime/quiet (imported by main) reads for the
+	// life of the process.
+	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/neuralstyle/neuralstyle/tfruntime/quiet.pump"))
 }
 
 const (
