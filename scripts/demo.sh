@@ -69,7 +69,7 @@ if [ "$real" = 1 ]; then
 	for c in "${contents[@]}"; do
 		result=$out/$(basename "${c%.*}")_$sname.png
 		"$stylize" -content "$c" -style "$style" ${weights:+-weights "$weights"} -out "$result" \
-			-max-size "$size" -optimizer lbfgs -iterations "$iterations" -pooling max
+			-max-size "$size" -optimizer lbfgs -iterations "$iterations"
 		written+=("$result" "${result%.png}_loss.png")
 	done
 else
