@@ -39,10 +39,10 @@ func eval(s *op.Scope, fetches ...tf.Output) []any {
 
 // The Gram matrix of a 1×2×2×2 feature map: the four positions hold the
 // feature vectors (1,2), (3,4), (5,6), (7,8).
-func ExampleGram() {
+func ExampleGramMatrix() {
 	s := op.NewScope()
 	features := op.Const(s, [][][][]float32{{{{1, 2}, {3, 4}}, {{5, 6}, {7, 8}}}})
-	g, err := loss.Gram(s, features)
+	g, err := loss.GramMatrix(s, features)
 	if err != nil {
 		fmt.Println(err)
 		return
