@@ -82,11 +82,11 @@ func checkStyleLayer(fn string, x, target, mask tf.Output, kind StyleLoss, norm 
 	}
 	want := kind.TargetShape(d.n)
 	if sh := target.Shape(); sh.NumDimensions() != 2 || sh.Size(0) != want[0] || sh.Size(1) != want[1] {
-		what := "mean Gram of the style image's features (StyleTarget)"
+		what := "mean Gram of the style image's features"
 		if kind == W2 {
 			what = "W2Target of the style image's features"
 		}
-		return c, fmt.Errorf("loss: %s: target: %w: %v, want the %v %s", fn, ErrShape, sh, want, what)
+		return c, fmt.Errorf("loss: %s: target: %w: %v, want the [%d, %d] %s", fn, ErrShape, sh, want[0], want[1], what)
 	}
 	if mask.Op != nil {
 		if c.mh, c.mw, err = checkMask(fn, mask); err != nil {

@@ -90,7 +90,9 @@ const (
 // mean μs, and row 2N+1 holds ε in every entry. Σs is the covariance over
 // the M positions, (F − μs)ᵀ(F − μs)/M, and ε = max(10⁻²·tr(Σs)/N, 10⁻⁸).
 // S is computed from the eigendecomposition of Σs + εI (SelfAdjointEigV2,
-// which needs no gradient here), exact to the precision of the type.
+// which needs no gradient here), exact to the precision of the type. The
+// result passes through StopGradient: no gradient flows into a target, even
+// when the features it was made from are also the ones being optimized.
 func W2Target(s *op.Scope, styleFeatures tf.Output) (tf.Output, error) {
 	const fn = "w2 target"
 	n, err := checkChannels(fn, "features", styleFeatures)
@@ -115,7 +117,11 @@ func W2Target(s *op.Scope, styleFeatures tf.Output) (tf.Output, error) {
 	sq = b.symmetrize(sq)
 	epsRow := op.Fill(b.f(), op.Const(b.f(), []int64{1, n}), eps)
 	packed := op.ConcatV2(b.f(), []tf.Output{cov, sq, mu, epsRow}, op.Const(b.f(), int32(0)))
-	return finish(fn, s, op.Reshape(b.f(), packed, op.Const(b.f(), []int64{2*n + 2, n})))
+	packed = op.Reshape(b.f(), packed, op.Const(b.f(), []int64{2*n + 2, n}))
+	// A target is a constant of the optimization; StopGradient also keeps
+	// TensorFlow's gradient builder out of SelfAdjointEigV2, which has no
+	// C++ gradient, when the same tensor feeds the target and the loss.
+	return finish(fn, s, op.StopGradient(b.f(), packed))
 }
 
 // W2Layer adds one layer's W2 style loss to the graph of s and returns it as
@@ -217,8 +223,9 @@ func (b builder) generatedMoments(x, mask tf.Output, c styleCheck) (mu, cov tf.O
 // MatrixSquareRoot, and differentiating the iteration itself would cost
 // three times its MatMuls.
 func (b builder) w2Distance(mu, cov, target tf.Output, n int64) tf.Output {
+	// int32 begin and size: TensorFlow's C++ Slice gradient fails on int64 ones
 	part := func(row, rows, cols int64) tf.Output {
-		return op.Slice(b.f(), target, op.Const(b.f(), []int64{row, 0}), op.Const(b.f(), []int64{rows, cols}))
+		return op.Slice(b.f(), target, op.Const(b.f(), []int32{int32(row), 0}), op.Const(b.f(), []int32{int32(rows), int32(cols)}))
 	}
 	covS, sq, muS := part(0, n, n), part(n, n, n), part(2*n, 1, n)
 	eps := part(2*n+1, 1, 1) // [1, 1], broadcast
