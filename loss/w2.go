@@ -64,10 +64,6 @@ func (l StyleLoss) TargetShape(n int64) []int64 {
 
 // The constants of the W2 term (see doc.go, "The Wasserstein-2 style loss").
 const (
-	// w2Iterations is the number of coupled Newton–Schulz iterations for
-	// (S·Σx·S)^½ and its inverse. 25 reach float32 precision for condition
-	// numbers up to about 6·10⁷ (measured in doc.go).
-	w2Iterations = 25
 	// w2RelEpsilon is ε as a fraction of the style covariance's mean
 	// variance tr(Σs)/N; ε is added to the diagonal of both covariances.
 	w2RelEpsilon = 1e-2
@@ -134,8 +130,8 @@ func W2Target(s *op.Scope, styleFeatures tf.Output) (tf.Output, error) {
 // mean and covariance of the generated image's features over positions and
 // S = (Σs + εI)^½. features are a float32 or float64 [1, H, W, N] tensor
 // with a known static shape; target is the style image's W2Target at that
-// layer. The matrix square root is a Newton–Schulz iteration and the gradient
-// is formed explicitly (see doc.go).
+// layer. The matrix square root comes from an eigendecomposition and the
+// gradient is formed explicitly (see doc.go).
 //
 // Bad arguments are errors matching ErrShape, ErrDType or ErrInvalid, and no
 // op is added then. Not safe for concurrent use on one scope.
@@ -212,16 +208,19 @@ func (b builder) generatedMoments(x, mask tf.Output, c styleCheck) (mu, cov tf.O
 // w2Distance is the per-layer W2 term of generated moments mu, [1, n], and
 // cov, [n, n], against a packed W2Target.
 //
-// The value of tr((S·Σ·S)^½), Σ = cov + εI, comes from the Newton–Schulz
-// iteration, which also yields (S·Σ·S)^−½; its gradient with respect to Σ,
-// ½·S·(S·Σ·S)^−½·S, is attached by the identity
+// tr((S·Σ·S)^½), Σ = cov + εI, is Σ_i √λ_i over the eigenvalues of
+// a = S·Σ·S (SelfAdjointEigV2, forward only), and its gradient with respect
+// to Σ, ½·S·a^−½·S, is formed from the same eigenvectors and attached by the
+// identity
 //
 //	t = stop(tr) + Σ_ij stop(∂tr/∂Σ)_ij · (Σ − stop(Σ))_ij
 //
 // whose value is tr exactly (Σ − stop(Σ) is 0) and whose gradient is
 // ∂tr/∂Σ: TensorFlow has no C++ gradient for SelfAdjointEigV2 or
-// MatrixSquareRoot, and differentiating the iteration itself would cost
-// three times its MatMuls.
+// MatrixSquareRoot. In a^−½ the eigenvalues are floored at
+// max(ε², ρ·λ_max), ρ = 10⁻⁶ in float32 (10⁻¹³ in float64): every true
+// eigenvalue is at least ε² (both factors' are at least ε), and below
+// ρ·λ_max the computed ones are rounding noise.
 func (b builder) w2Distance(mu, cov, target tf.Output, n int64) tf.Output {
 	// int32 begin and size: TensorFlow's C++ Slice gradient fails on int64 ones
 	part := func(row, rows, cols int64) tf.Output {
@@ -231,36 +230,32 @@ func (b builder) w2Distance(mu, cov, target tf.Output, n int64) tf.Output {
 	eps := part(2*n+1, 1, 1) // [1, 1], broadcast
 	sigma := op.Add(b.f(), cov, op.Mul(b.f(), b.identity(n), eps))
 	fixed := op.StopGradient(b.f(), sigma)
-	a := op.MatMul(b.f(), op.MatMul(b.f(), sq, fixed), sq)
-	root, inv := b.newtonSchulz(a, n, w2Iterations)
+	a := b.symmetrize(op.MatMul(b.f(), op.MatMul(b.f(), sq, fixed), sq))
+	rootTrace, inv := b.sqrtTraceAndInverse(a, b.reshape(op.Square(b.f(), eps)))
 	grad := b.scale(b.symmetrize(op.MatMul(b.f(), op.MatMul(b.f(), sq, inv), sq)), 0.5)
 	link := b.sum(op.Mul(b.f(), op.StopGradient(b.f(), grad), op.Sub(b.f(), sigma, fixed)), 2)
-	sqrtTrace := op.Add(b.f(), op.StopGradient(b.f(), b.trace(root)), link)
+	sqrtTrace := op.Add(b.f(), op.StopGradient(b.f(), rootTrace), link)
 	meanTerm := b.sum(op.Square(b.f(), op.Sub(b.f(), mu, muS)), 2)
 	covTerm := op.Sub(b.f(), op.Add(b.f(), b.trace(sigma), b.trace(covS)), b.scale(sqrtTrace, 2))
 	return b.scale(op.Add(b.f(), meanTerm, covTerm), w2Scale/float64(n))
 }
 
-// newtonSchulz returns approximations of a^½ and a^−½ for a symmetric
-// positive definite n × n matrix a by the coupled Newton–Schulz iteration
-// (Higham, "Functions of Matrices", 2008, eq. 6.35) on a/‖a‖_F:
-//
-//	Y₀ = a/‖a‖_F, Z₀ = I,  T = (3I − Z·Y)/2,  Y ← Y·T,  Z ← T·Z
-//
-// Y → (a/‖a‖_F)^½ and Z → (a/‖a‖_F)^−½ quadratically once the iterate is
-// close, and every eigenvalue's ratio to the largest grows about 2.25× per
-// iteration before that. MatMuls only, so it runs on every device.
-func (b builder) newtonSchulz(a tf.Output, n int64, iterations int) (root, inv tf.Output) {
-	norm := op.Sqrt(b.f(), b.sum(op.Square(b.f(), a), 2))
-	y := op.RealDiv(b.f(), a, norm)
-	z := b.identity(n)
-	three := b.scale(b.identity(n), 3)
-	for range iterations {
-		t := b.scale(op.Sub(b.f(), three, op.MatMul(b.f(), z, y)), 0.5)
-		y, z = op.MatMul(b.f(), y, t), op.MatMul(b.f(), t, z)
+// sqrtTraceAndInverse returns tr(a^½) and a^−½ of a symmetric positive
+// semi-definite matrix from its eigendecomposition, with the eigenvalues
+// clamped at 0 for the trace and floored at max(minimum, ρ·λ_max) for the
+// inverse (ρ = 10⁻⁶ in float32, 10⁻¹³ in float64, a few roundings of the
+// largest eigenvalue). minimum is a scalar.
+func (b builder) sqrtTraceAndInverse(a, minimum tf.Output) (rootTrace, inv tf.Output) {
+	e, v := op.SelfAdjointEigV2(b.f(), a)
+	rootTrace = b.sum(op.Sqrt(b.f(), op.Maximum(b.f(), e, b.scalar(0))), 1)
+	rho := 1e-6
+	if b.dt == tf.Double {
+		rho = 1e-13
 	}
-	rootNorm := op.Sqrt(b.f(), norm)
-	return op.Mul(b.f(), y, rootNorm), op.RealDiv(b.f(), z, rootNorm)
+	largest := op.Max(b.f(), e, op.Const(b.f(), []int32{0}))
+	floor := op.Maximum(b.f(), minimum, b.scale(largest, rho))
+	inv = op.MatMul(b.f(), op.Mul(b.f(), v, op.Rsqrt(b.f(), op.Maximum(b.f(), e, floor))), v, op.MatMulTransposeB(true))
+	return rootTrace, inv
 }
 
 // identity is the n × n identity matrix in the builder's type.

@@ -412,10 +412,11 @@ func WithGramNorm(n loss.GramNorm) Option {
 // Gatys et al. and neural-style-tf (the default), or loss.W2, the squared
 // Wasserstein-2 distance between the Gaussians fitted to the features (their
 // means and covariances; crowsonkb/style-transfer-pytorch's). Masks
-// (WithStyleMasks) and blends (WithExtraStyles) work with both. W2 costs
-// about 80 matrix products of its size per style layer and evaluation, and
-// its scale differs from Gram's, so the style weight that balances it
-// differs too (see loss's doc, "The Wasserstein-2 style loss").
+// (WithStyleMasks) and blends (WithExtraStyles) work with both. W2 adds an
+// eigendecomposition of an N × N matrix per style layer and style image to
+// every evaluation, and its scale differs from Gram's, so the style weight
+// that balances it differs too (see package loss, "The Wasserstein-2 style
+// loss").
 func WithStyleLoss(l loss.StyleLoss) Option {
 	return optionFunc(func(c *config) error {
 		if _, err := loss.ParseStyleLoss(l.String()); err != nil {
