@@ -137,10 +137,11 @@ def normalize(ws):
     return ws / ws.sum()
 
 
-def style_total(features, layer_weights, images, norm):
+def style_total(features, layer_weights, images, norm, layer=None):
     """neural-style-tf's sum_style_losses / sum_masked_style_losses scaling:
     per image sum_l w_l E_l / L with w normalized to sum 1, then
-    sum_i b_i S_i / I with b normalized to sum 1."""
+    sum_i b_i S_i / I with b normalized to sum 1. E_l is the Gram loss with
+    norm, or layer(x, style_features, mask) when given (the W2 term)."""
     L = len(features)
     lw = normalize(layer_weights)
     bw = [im["weight"] for im in images]
@@ -151,8 +152,10 @@ def style_total(features, layer_weights, images, norm):
         mask = tensors[im["mask"]] if im.get("mask") else None
         for l, fname in enumerate(features):
             x = tensors[fname]
-            target = mean_gram(tensors[im["styles"][l]])
-            e, g = style_layer(x, target, norm, mask)
+            if layer is None:
+                e, g = style_layer(x, mean_gram(tensors[im["styles"][l]]), norm, mask)
+            else:
+                e, g = layer(x, tensors[im["styles"][l]], mask)
             c = b * lw[l] / L / len(images)
             total += c * e
             grads[l] += c * g
@@ -213,24 +216,6 @@ def w2_layer(x, sfeat, mask=None):
     de_dmu = 2 * (mu - mus) * W2_SCALE / n
     de_df = (2 / W) * wt[:, None] * (fc @ de_dc) + (wt[:, None] / W) * de_dmu[None, :]
     return e, de_df.reshape(x.shape)
-
-
-def w2_total(features, layer_weights, images):
-    """style_total's scaling with W2 layers."""
-    L = len(features)
-    lw = normalize(layer_weights)
-    bw = [im["weight"] for im in images]
-    bw = normalize(bw) if sum(bw) > 0 else np.full(len(images), 1.0 / len(images))
-    total = 0.0
-    grads = [np.zeros_like(tensors[f]) for f in features]
-    for im, b in zip(images, bw):
-        mask = tensors[im["mask"]] if im.get("mask") else None
-        for l, fname in enumerate(features):
-            e, g = w2_layer(tensors[fname], tensors[im["styles"][l]], mask)
-            c = b * lw[l] / L / len(images)
-            total += c * e
-            grads[l] += c * g
-    return total, dict(zip(features, grads))
 
 
 def check_gradient(fn, x, grad, name, probes=12, h=1e-6):
@@ -446,7 +431,7 @@ for name, spec in (
         ("style/w2/masked_blend", {"layer_weights": [1.0, 2.0, 1.0],
                                    "images": [{"styles": ["s1_1", "s1_2", "s1_3"], "weight": 1.0, "mask": "mask"},
                                               {"styles": ["s2_1", "s2_2", "s2_3"], "weight": 3.0, "mask": "mask_inv"}]})):
-    e, g = w2_total(feats, spec["layer_weights"], spec["images"])
+    e, g = style_total(feats, spec["layer_weights"], spec["images"], None, layer=w2_layer)
     add(dict(name=name, kind="style", loss="w2", features=feats, norm="tutorial", **spec), e, g)
 print("w2: worst finite-difference disagreement with the hand-derived gradients %.2e" % fd_worst)
 
