@@ -103,14 +103,16 @@
 // With StyleSpec.Loss = W2 (style.WithStyleLoss(loss.W2)) a layer compares
 // Gaussians fitted to the two images' features instead of Grams: μ the mean
 // over positions, Σ the covariance (F − μ)ᵀ(F − μ)/M. Its term is the
-// squared Wasserstein-2 distance between them, per channel (W2Layer):
+// squared Wasserstein-2 distance between them, per channel, times k = 100
+// (W2Layer):
 //
-//	E = (‖μx − μs‖² + tr(Σx + εI) + tr(Σs + εI) − 2·tr((S·(Σx + εI)·S)^½)) / N,  S = (Σs + εI)^½
+//	E = k·(‖μx − μs‖² + tr(Σx + εI) + tr(Σs + εI) − 2·tr((S·(Σx + εI)·S)^½)) / N,  S = (Σs + εI)^½
 //
-// as in crowsonkb/style-transfer-pytorch (StyleLossW2: the mean over channels
-// of the squared mean difference plus the mean of the diagonal of the
-// covariance term; see also Marron, "Style transfer as optimal transport").
-// Layers and images are weighted as for the Gram loss (Style).
+// Without k this is crowsonkb/style-transfer-pytorch's StyleLossW2 (the mean
+// over channels of the squared mean difference plus the mean of the
+// diagonal of the covariance term; see also Marron, "Style transfer as
+// optimal transport"). Layers and images are weighted as for the Gram loss
+// (Style); k is explained under "Scale" below.
 //
 // ε regularizes both covariances: they are singular on real features (at
 // relu5_1 of a 256 px image there are 176 positions for 512 channels), and
@@ -171,11 +173,23 @@
 // Gram loss; crowsonkb instead blends the images' means and second moments
 // into one Gaussian.
 //
-// Scale: W2 grows with the square of the features where the Gram loss grows
-// with their fourth power, so the two need different style weights. On the
-// ImageNet VGG16 (features on the 0–255 scale) at 256 px, chelsea in the
-// style of starry_night, the weighted style term at the content image is
-// 1.5·10¹³ with Gram and 7.2·10⁸ with W2, both at style weight 10⁴.
+// Scale: W2 grows with the square of the features, as the content loss
+// does, where the Gram loss grows with their fourth power; so the balance of
+// W2 against content does not depend on the network's activation scale, and
+// one constant can fix it. crowsonkb weighs the style 1 and the content
+// (relu4_2) 0.015 per unit of mean squared difference: a ratio of 67. Here
+// the content term at conv4_2 is ContentTutorial, √(N·M)/2 per unit of mean
+// squared difference, 594 for a 512 × 341 image (N = 512, M = 64·43), and
+// α = 5 makes it 2968; the style term is β·k/L per unit of per-channel W2²
+// on average over the L = 5 layers, 2·10⁵ with β = 10⁴ and k = 100: a ratio
+// of 67 at 512 px (136 at 256 px, 55 for a 512 px square). So k = 100 lets neural-style-tf's default weights give
+// crowsonkb's balance at the default size (crowsonkb's layer weights,
+// 256:64:16:4:1, differ from the default equal ones). On the ImageNet VGG16
+// (features on the 0–255 scale) at 256 px, chelsea in the style of
+// starry_night, the weighted style term at the content image is 1.5·10¹³
+// with Gram and 7.0·10¹⁰ with W2 at the default weights; with k = 1, W2
+// barely changed the photograph in 100 iterations (see the README's
+// gallery).
 //
 // # Content normalizations (ContentNorm)
 //

@@ -69,8 +69,9 @@ const (
 	w2RelEpsilon = 1e-2
 	// w2MinEpsilon is the floor under ε, for a style layer with no variance.
 	w2MinEpsilon = 1e-8
-	// w2Scale is the constant k of the per-layer term k·W2²/N.
-	w2Scale = 1.0
+	// w2Scale is the constant k of the per-layer term k·W2²/N: 100, so that
+	// neural-style-tf's default weights give crowsonkb's balance (doc.go).
+	w2Scale = 100.0
 )
 
 // W2Target adds the W2 style target of one layer to the graph of s, computed
@@ -123,10 +124,11 @@ func W2Target(s *op.Scope, styleFeatures tf.Output) (tf.Output, error) {
 // W2Layer adds one layer's W2 style loss to the graph of s and returns it as
 // a scalar:
 //
-//	E = (‖μx − μs‖² + tr(Σx + εI) + tr(Σs + εI) − 2·tr((S·(Σx + εI)·S)^½)) / N
+//	E = 100·(‖μx − μs‖² + tr(Σx + εI) + tr(Σs + εI) − 2·tr((S·(Σx + εI)·S)^½)) / N
 //
-// the squared Wasserstein-2 distance between N(μx, Σx + εI) and
-// N(μs, Σs + εI) divided by the channel count N, where μx and Σx are the
+// 100 times the squared Wasserstein-2 distance between N(μx, Σx + εI) and
+// N(μs, Σs + εI) divided by the channel count N (the factor 100 is
+// explained in doc.go), where μx and Σx are the
 // mean and covariance of the generated image's features over positions and
 // S = (Σs + εI)^½. features are a float32 or float64 [1, H, W, N] tensor
 // with a known static shape; target is the style image's W2Target at that

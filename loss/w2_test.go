@@ -16,10 +16,10 @@ import (
 // TestW2Known checks the W2 term on cases whose value is known in closed
 // form, in both element types: identical statistics give 0 with a zero
 // gradient (also through a mask of ones); features shifted by a constant c
-// per channel give ‖c‖²/N (the covariances agree, only the means differ);
+// per channel give k·‖c‖²/N (the covariances agree, only the means differ);
 // and a style with covariance v·I against the same features scaled by a
-// (covariance a²v·I) gives (√(a²v + ε) − √(v + ε))², whose target is known
-// entry by entry.
+// (covariance a²v·I) gives k·(√(a²v + ε) − √(v + ε))², whose target is known
+// entry by entry (k = w2Scale).
 func TestW2Known(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	const h, w, n = 4, 6, 3
@@ -84,9 +84,9 @@ func TestW2Known(t *testing.T) {
 			for _, c := range shift {
 				want += c * c
 			}
-			assert.InEpsilon(t, want/n, out[3][0], tol, "a shift moves only the mean")
+			assert.InEpsilon(t, w2Scale*want/n, out[3][0], tol, "a shift moves only the mean")
 			d := math.Sqrt(a*a*v+eps) - math.Sqrt(v+eps)
-			assert.InEpsilon(t, d*d, out[4][0], tol, "a scaled isotropic covariance")
+			assert.InEpsilon(t, w2Scale*d*d, out[4][0], tol, "a scaled isotropic covariance")
 			// the packed target: Σs + εI = (v + ε)·I, S = √(v + ε)·I, μ = 0, ε
 			target := out[5]
 			for i := range n {

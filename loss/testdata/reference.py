@@ -169,14 +169,14 @@ def style_total(features, layer_weights, images, norm, layer=None):
 # derived by hand:
 #   target:  mu_s, Sigma_s = cov of the style features, eps = max(1e-2 tr/N, 1e-8),
 #            C_s = Sigma_s + eps I, S = sqrtm(C_s)
-#   layer:   E = (|mu_x - mu_s|^2 + tr(C_x) + tr(C_s) - 2 tr(sqrtm(S C_x S))) / N,
+#   layer:   E = k (|mu_x - mu_s|^2 + tr(C_x) + tr(C_s) - 2 tr(sqrtm(S C_x S))) / N, k = 100,
 #            C_x = Sigma_x + eps I, moments weighted by w = m^2 (m = resampled mask)
-#   dE/dC_x  = (I - S (S C_x S)^-1/2 S) / N             (d tr A^1/2 = tr(A^-1/2 dA)/2)
+#   dE/dC_x  = k (I - S (S C_x S)^-1/2 S) / N             (d tr A^1/2 = tr(A^-1/2 dA)/2)
 #   dE/df_p  = (2 w_p / W) dE/dC_x (f_p - mu_x) + (w_p / W) dE/dmu_x,  W = sum w
 # (the mean's own dependence drops out of the covariance term since
 # sum_p w_p (f_p - mu_x) = 0).
 
-W2_REL_EPS, W2_MIN_EPS, W2_SCALE = 1e-2, 1e-8, 1.0
+W2_REL_EPS, W2_MIN_EPS, W2_SCALE = 1e-2, 1e-8, 100.0
 
 
 def sqrtm(a):
