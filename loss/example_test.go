@@ -136,3 +136,28 @@ func ExampleWeighted() {
 	// Output:
 	// content 10 + style 3 + tv 1 = 14
 }
+
+// The W2 style loss of features that differ from the style image's only by a
+// shift of (1, 2) per channel: the covariances agree, so the distance is the
+// means', 100·‖(1, 2)‖²/N with N = 2 channels.
+func ExampleW2Layer() {
+	s := op.NewScope()
+	styleFeatures := op.Const(s.SubScope("style"), [][][][]float32{{{{1, 2}, {3, 1}}, {{5, 0}, {7, 4}}}})
+	generated := op.Const(s.SubScope("generated"), [][][][]float32{{{{2, 4}, {4, 3}}, {{6, 2}, {8, 6}}}})
+	target, err := loss.W2Target(s, styleFeatures)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	e, err := loss.W2Layer(s, generated, target)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	out := eval(s, e)
+	if out == nil {
+		return
+	}
+	fmt.Printf("E = %.4g\n", out[0])
+	// Output: E = 250
+}
