@@ -39,10 +39,10 @@ func eval(s *op.Scope, fetches ...tf.Output) []any {
 
 // The Gram matrix of a 1×2×2×2 feature map: the four positions hold the
 // feature vectors (1,2), (3,4), (5,6), (7,8).
-func ExampleGram() {
+func ExampleGramMatrix() {
 	s := op.NewScope()
 	features := op.Const(s, [][][][]float32{{{{1, 2}, {3, 4}}, {{5, 6}, {7, 8}}}})
-	g, err := loss.Gram(s, features)
+	g, err := loss.GramMatrix(s, features)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -135,4 +135,29 @@ func ExampleWeighted() {
 	fmt.Printf("content %.4g + style %.4g + tv %.4g = %.4g\n", out...)
 	// Output:
 	// content 10 + style 3 + tv 1 = 14
+}
+
+// The W2 style loss of features that differ from the style image's only by a
+// shift of (1, 2) per channel: the covariances agree, so the distance is the
+// means', 100·‖(1, 2)‖²/N with N = 2 channels.
+func ExampleW2Layer() {
+	s := op.NewScope()
+	styleFeatures := op.Const(s.SubScope("style"), [][][][]float32{{{{1, 2}, {3, 1}}, {{5, 0}, {7, 4}}}})
+	generated := op.Const(s.SubScope("generated"), [][][][]float32{{{{2, 4}, {4, 3}}, {{6, 2}, {8, 6}}}})
+	target, err := loss.W2Target(s, styleFeatures)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	e, err := loss.W2Layer(s, generated, target)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	out := eval(s, e)
+	if out == nil {
+		return
+	}
+	fmt.Printf("E = %.4g\n", out[0])
+	// Output: E = 250
 }

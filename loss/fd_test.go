@@ -73,8 +73,8 @@ func TestFiniteDifferences(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	net := newTinyNet(r)
 	const h, w = 6, 7 // f1: 6×7×4, f2: 3×4×5 (SAME pooling rounds up)
-	styleA, _ := targetsOf(t, net, randn(r, 5*4*3, 1), 1, 5, 4, 3)
-	styleB, _ := targetsOf(t, net, randn(r, 8*6*3, 1), 1, 8, 6, 3)
+	styleA, featsA := targetsOf(t, net, randn(r, 5*4*3, 1), 1, 5, 4, 3)
+	styleB, featsB := targetsOf(t, net, randn(r, 8*6*3, 1), 1, 8, 6, 3)
 	_, content := targetsOf(t, net, randn(r, h*w*3, 1), 1, h, w, 3)
 	maskV := uniform(r, h*w)
 	inv := make([]float64, len(maskV))
@@ -89,6 +89,13 @@ func TestFiniteDifferences(t *testing.T) {
 	tB1, tB2 := constant(s, t, tf.Double, styleB[0], 4, 4), constant(s, t, tf.Double, styleB[1], 5, 5)
 	c1, c2 := constant(s, t, tf.Double, content[0], 1, h, w, 4), constant(s, t, tf.Double, content[1], 1, 3, 4, 5)
 	mask, maskInv := constant(s, t, tf.Double, maskV, h, w), constant(s, t, tf.Double, inv, h, w)
+	w2Target := func(v []float64, shape ...int64) tf.Output {
+		tgt, err := W2Target(s, constant(s, t, tf.Double, v, shape...))
+		require.NoError(t, err)
+		return tgt
+	}
+	wA1, wA2 := w2Target(featsA[0], 1, 5, 4, 4), w2Target(featsA[1], 1, 3, 2, 5)
+	wB1, wB2 := w2Target(featsB[0], 1, 8, 6, 4), w2Target(featsB[1], 1, 4, 3, 5)
 
 	type term struct {
 		name string
@@ -115,6 +122,20 @@ func TestFiniteDifferences(t *testing.T) {
 		})
 		add("style masked blend "+norm.String(), v, err)
 	}
+	v, err := W2Layer(s, f1, wA1)
+	add("w2 layer f1", v, err)
+	v, err = W2Layer(s, f2, wA2)
+	add("w2 layer f2", v, err)
+	v, err = MaskedW2Layer(s, f2, wA2, mask)
+	add("masked w2 layer f2", v, err)
+	v, err = Style(s, StyleSpec{
+		Features: []tf.Output{f1, f2}, LayerWeights: []float64{1, 3}, Loss: W2,
+		Images: []StyleImage{
+			{Targets: []tf.Output{wA1, wA2}, Weight: 2, Mask: mask},
+			{Targets: []tf.Output{wB1, wB2}, Weight: 1},
+		},
+	})
+	add("style w2 masked blend", v, err)
 	for _, norm := range []ContentNorm{ContentTutorial, ContentMean, ContentHalf} {
 		v, err := ContentLayer(s, f2, c2, norm)
 		add("content layer f2 "+norm.String(), v, err)

@@ -5,15 +5,15 @@ import (
 	"github.com/wamuir/graft/tensorflow/op"
 )
 
-// Gram adds the Gram matrix G = FᵀF of a feature map to the graph of s.
+// GramMatrix adds the Gram matrix G = FᵀF of a feature map to the graph of s.
 // features is a float32 or float64 [1, H, W, N] tensor with a known static
 // shape; F is it reshaped to (H·W) × N, and G is N × N, unnormalized
 // (G_ij = Σ_p F_pi·F_pj over the M = H·W positions).
 //
-// Gram does not panic on bad input: an unusable shape or type is an error
+// GramMatrix does not panic on bad input: an unusable shape or type is an error
 // matching ErrShape or ErrDType. Like every builder here it is not safe for
 // concurrent use on one scope (op.Scope is not).
-func Gram(s *op.Scope, features tf.Output) (tf.Output, error) {
+func GramMatrix(s *op.Scope, features tf.Output) (tf.Output, error) {
 	const fn = "gram"
 	d, err := checkFeatures(fn, "features", features)
 	if err != nil {
@@ -30,7 +30,7 @@ func Gram(s *op.Scope, features tf.Output) (tf.Output, error) {
 // MeanGram adds the mean Gram matrix Ĝ = FᵀF / M (M = H·W) of a feature map
 // to the graph of s: the average over positions of the outer product of the
 // feature vectors, which does not grow with the image size. Arguments and
-// errors are as for Gram.
+// errors are as for GramMatrix.
 func MeanGram(s *op.Scope, features tf.Output) (tf.Output, error) {
 	const fn = "mean gram"
 	d, err := checkFeatures(fn, "features", features)

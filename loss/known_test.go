@@ -67,7 +67,7 @@ func TestGramKnown(t *testing.T) {
 			t.Run(tfutil.TypeName(dt)+"/"+tc.name, func(t *testing.T) {
 				s := op.NewScope()
 				x := constant(s, t, dt, tc.features, tc.shape...)
-				g, err := Gram(s, x)
+				g, err := GramMatrix(s, x)
 				require.NoError(t, err)
 				m, err := MeanGram(s, x)
 				require.NoError(t, err)
@@ -307,12 +307,12 @@ func TestBadInput(t *testing.T) {
 		err  error
 		call func() error
 	}{
-		{"gram: zero output", ErrShape, func() error { return one(Gram(s, tf.Output{})) }},
-		{"gram: unknown size", ErrShape, func() error { return one(Gram(s, unknownHW)) }},
-		{"gram: unknown rank", ErrShape, func() error { return one(Gram(s, unknownRank)) }},
-		{"gram: batch 2", ErrShape, func() error { return one(Gram(s, batch2)) }},
-		{"gram: int32", ErrDType, func() error { return one(Gram(s, ints)) }},
-		{"gram: nil scope", ErrInvalid, func() error { return one(Gram(nil, x)) }},
+		{"gram: zero output", ErrShape, func() error { return one(GramMatrix(s, tf.Output{})) }},
+		{"gram: unknown size", ErrShape, func() error { return one(GramMatrix(s, unknownHW)) }},
+		{"gram: unknown rank", ErrShape, func() error { return one(GramMatrix(s, unknownRank)) }},
+		{"gram: batch 2", ErrShape, func() error { return one(GramMatrix(s, batch2)) }},
+		{"gram: int32", ErrDType, func() error { return one(GramMatrix(s, ints)) }},
+		{"gram: nil scope", ErrInvalid, func() error { return one(GramMatrix(nil, x)) }},
 		{"mean gram: unknown size", ErrShape, func() error { return one(MeanGram(s, unknownHW)) }},
 		{"style layer: target shape", ErrShape, func() error { return one(StyleLayer(s, x, vector, GramTutorial)) }},
 		{"style layer: target zero", ErrShape, func() error { return one(StyleLayer(s, x, tf.Output{}, GramTutorial)) }},
@@ -397,7 +397,7 @@ func TestBadInput(t *testing.T) {
 	op.Const(bad, "a")
 	op.Const(bad, "b") // duplicate node name: graft does not make names unique
 	require.Error(t, bad.Err())
-	_, err := Gram(bad, x)
+	_, err := GramMatrix(bad, x)
 	assert.ErrorIs(t, err, bad.Err())
 }
 

@@ -43,6 +43,7 @@ type refCase struct {
 	Style           string               `json:"style"`
 	Mask            string               `json:"mask"`
 	Norm            string               `json:"norm"`
+	Loss            string               `json:"loss"`
 	ContentNorm     int                  `json:"content_norm"`
 	Target          string               `json:"target"`
 	Targets         []string             `json:"targets"`
@@ -109,6 +110,12 @@ func (g *refGraph) target(name string) tf.Output {
 	return tgt
 }
 
+func (g *refGraph) w2Target(name string) tf.Output {
+	tgt, err := W2Target(g.s, g.in(name))
+	require.NoError(g.t, err)
+	return tgt
+}
+
 // build adds the case's loss (zero Output for array-only cases) and named
 // arrays to compare.
 func (g *refGraph) build(c refCase) (tf.Output, map[string]tf.Output) {
@@ -121,7 +128,7 @@ func (g *refGraph) build(c refCase) (tf.Output, map[string]tf.Output) {
 	switch c.Kind {
 	case "gram":
 		x := g.in(c.featureNames(t)[0])
-		arrays["gram"], err = Gram(g.s, x)
+		arrays["gram"], err = GramMatrix(g.s, x)
 		require.NoError(t, err)
 		arrays["mean_gram"], err = MeanGram(g.s, x)
 	case "resize":
@@ -141,6 +148,15 @@ func (g *refGraph) build(c refCase) (tf.Output, map[string]tf.Output) {
 		} else {
 			v, err = MaskedStyleLayer(g.s, x, g.target(c.Style), g.in(c.Mask), norm)
 		}
+	case "w2_target":
+		arrays["target"] = g.w2Target(c.Style)
+	case "w2_layer":
+		x := g.in(c.featureNames(t)[0])
+		if c.Mask == "" {
+			v, err = W2Layer(g.s, x, g.w2Target(c.Style))
+		} else {
+			v, err = MaskedW2Layer(g.s, x, g.w2Target(c.Style), g.in(c.Mask))
+		}
 	case "content_layer":
 		norm, perr := ParseContentNorm(fmt.Sprint(c.ContentNorm))
 		require.NoError(t, perr)
@@ -153,13 +169,21 @@ func (g *refGraph) build(c refCase) (tf.Output, map[string]tf.Output) {
 		norm, perr := ParseGramNorm(c.Norm)
 		require.NoError(t, perr)
 		spec := StyleSpec{LayerWeights: c.LayerWeights, Norm: norm}
+		if c.Loss != "" {
+			spec.Loss, perr = ParseStyleLoss(c.Loss)
+			require.NoError(t, perr)
+		}
 		for _, f := range c.featureNames(t) {
 			spec.Features = append(spec.Features, g.in(f))
 		}
 		for _, im := range c.Images {
 			si := StyleImage{Weight: im.Weight}
 			for _, st := range im.Styles {
-				si.Targets = append(si.Targets, g.target(st))
+				if spec.Loss == W2 {
+					si.Targets = append(si.Targets, g.w2Target(st))
+				} else {
+					si.Targets = append(si.Targets, g.target(st))
+				}
 			}
 			if im.Mask != "" {
 				si.Mask = g.in(im.Mask)

@@ -61,9 +61,12 @@ type styleCheck struct {
 	mh, mw int64 // mask sizes; 0 when unmasked
 }
 
-func checkStyleLayer(fn string, x, target, mask tf.Output, norm GramNorm) (styleCheck, error) {
+func checkStyleLayer(fn string, x, target, mask tf.Output, kind StyleLoss, norm GramNorm) (styleCheck, error) {
 	var c styleCheck
-	if !norm.valid() {
+	if !kind.valid() {
+		return c, fmt.Errorf("loss: %s: %w: unknown %v", fn, ErrInvalid, kind)
+	}
+	if kind == Gram && !norm.valid() {
 		return c, fmt.Errorf("loss: %s: %w: unknown %v", fn, ErrInvalid, norm)
 	}
 	d, err := checkFeatures(fn, "features", x)
@@ -77,9 +80,13 @@ func checkStyleLayer(fn string, x, target, mask tf.Output, norm GramNorm) (style
 	if err := sameType(fn, "target", x, target); err != nil {
 		return c, err
 	}
-	if sh := target.Shape(); sh.NumDimensions() != 2 || sh.Size(0) != d.n || sh.Size(1) != d.n {
-		return c, fmt.Errorf("loss: %s: target: %w: %v, want the [%d, %d] mean Gram of the style image's features",
-			fn, ErrShape, sh, d.n, d.n)
+	want := kind.TargetShape(d.n)
+	if sh := target.Shape(); sh.NumDimensions() != 2 || sh.Size(0) != want[0] || sh.Size(1) != want[1] {
+		what := "mean Gram of the style image's features"
+		if kind == W2 {
+			what = "W2Target of the style image's features"
+		}
+		return c, fmt.Errorf("loss: %s: target: %w: %v, want the [%d, %d] %s", fn, ErrShape, sh, want[0], want[1], what)
 	}
 	if mask.Op != nil {
 		if c.mh, c.mw, err = checkMask(fn, mask); err != nil {
@@ -90,7 +97,7 @@ func checkStyleLayer(fn string, x, target, mask tf.Output, norm GramNorm) (style
 }
 
 func styleLayer(fn string, s *op.Scope, x, target, mask tf.Output, norm GramNorm) (tf.Output, error) {
-	c, err := checkStyleLayer(fn, x, target, mask, norm)
+	c, err := checkStyleLayer(fn, x, target, mask, Gram, norm)
 	if err != nil {
 		return tf.Output{}, err
 	}
@@ -148,9 +155,9 @@ func (b builder) styleDistance(g, target tf.Output, norm GramNorm, n int64) tf.O
 
 // StyleImage is one style image's part of a Style loss.
 type StyleImage struct {
-	// Targets holds the image's mean Gram at each style layer (StyleTarget of
-	// its features), in the order of StyleSpec.Features: Targets[l] is
-	// [N_l, N_l].
+	// Targets holds the image's target at each style layer, in the order of
+	// StyleSpec.Features: for the Gram loss its mean Gram (StyleTarget of its
+	// features, [N_l, N_l]), for W2 its W2Target ([2·N_l+2, N_l]).
 	Targets []tf.Output
 
 	// Weight is the image's blend weight, ≥ 0. The weights of a spec's images
@@ -179,8 +186,13 @@ type StyleSpec struct {
 	// layer.
 	Images []StyleImage
 
-	// Norm is the per-layer normalization. Default GramTutorial.
+	// Norm is the per-layer normalization of the Gram loss. Default
+	// GramTutorial. W2 ignores it.
 	Norm GramNorm
+
+	// Loss selects the per-layer term: Gram (the default; each image's
+	// Targets come from StyleTarget) or W2 (they come from W2Target).
+	Loss StyleLoss
 }
 
 // Style adds the style loss of spec to the graph of s and returns it as a
@@ -228,7 +240,7 @@ func Style(s *op.Scope, spec StyleSpec) (tf.Output, error) {
 		checks[i] = make([]styleCheck, L)
 		for l, x := range spec.Features {
 			lfn := fmt.Sprintf("%s: image %d, layer %d", fn, i, l)
-			if checks[i][l], err = checkStyleLayer(lfn, x, im.Targets[l], im.Mask, spec.Norm); err != nil {
+			if checks[i][l], err = checkStyleLayer(lfn, x, im.Targets[l], im.Mask, spec.Loss, spec.Norm); err != nil {
 				return tf.Output{}, err
 			}
 			if err := sameType(lfn, "features", spec.Features[0], x); err != nil {
@@ -241,23 +253,34 @@ func Style(s *op.Scope, spec StyleSpec) (tf.Output, error) {
 	}
 	b := builder{s: s, dt: spec.Features[0].DataType()}
 	var terms []tf.Output
-	unmasked := make([]tf.Output, L) // the generated Grams, shared by the unmasked images
+	// the generated image's statistics, shared by the unmasked images:
+	// Grams, or W2's means and covariances
+	type stats struct{ gram, mu, cov tf.Output }
+	unmasked := make([]*stats, L)
 	for i, im := range spec.Images {
 		for l, x := range spec.Features {
 			c := iw[i] * lw[l] / float64(L) / float64(I)
 			if c == 0 {
 				continue
 			}
-			var g tf.Output
-			if im.Mask.Op == nil {
-				if unmasked[l].Op == nil {
-					unmasked[l] = b.generatedGram(x, im.Mask, checks[i][l])
+			st := unmasked[l]
+			if im.Mask.Op != nil || st == nil {
+				st = new(stats)
+				if spec.Loss == W2 {
+					st.mu, st.cov = b.generatedMoments(x, im.Mask, checks[i][l])
+				} else {
+					st.gram = b.generatedGram(x, im.Mask, checks[i][l])
 				}
-				g = unmasked[l]
-			} else {
-				g = b.generatedGram(x, im.Mask, checks[i][l])
+				if im.Mask.Op == nil {
+					unmasked[l] = st
+				}
 			}
-			e := b.styleDistance(g, im.Targets[l], spec.Norm, checks[i][l].d.n)
+			var e tf.Output
+			if spec.Loss == W2 {
+				e = b.w2Distance(st.mu, st.cov, im.Targets[l], checks[i][l].d.n)
+			} else {
+				e = b.styleDistance(st.gram, im.Targets[l], spec.Norm, checks[i][l].d.n)
+			}
 			terms = append(terms, b.scale(e, c))
 		}
 	}

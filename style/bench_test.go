@@ -15,6 +15,7 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/imageio"
 	"github.com/neuralstyle/neuralstyle/internal/tfutil"
+	"github.com/neuralstyle/neuralstyle/loss"
 	"github.com/neuralstyle/neuralstyle/vgg"
 )
 
@@ -66,11 +67,12 @@ func benchFullModel(b *testing.B) *vgg.Model {
 	return m
 }
 
-// benchEngine builds the engine of the default objective for a size×size
-// image, as Transferer.Transfer does, and closes it when b ends.
-func benchEngine(b *testing.B, m *vgg.Model, size int) *engine {
+// benchEngine builds the engine of the default objective (changed by opts)
+// for a size×size image, as Transferer.Transfer does, and closes it when b
+// ends.
+func benchEngine(b *testing.B, m *vgg.Model, size int, opts ...Option) *engine {
 	b.Helper()
-	cfg, err := resolve([]Option{WithModel(m), WithThreads(benchThreads, 1)})
+	cfg, err := resolve(append([]Option{WithModel(m), WithThreads(benchThreads, 1)}, opts...))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -130,11 +132,18 @@ func convFLOPs(b *testing.B, m *vgg.Model, h, w int) float64 {
 // optimizer iteration. The gradient with respect to the input costs about
 // as much as the forward pass (the weights get no gradient), so the
 // reported GFLOP/s counts twice the forward convolutions.
-func BenchmarkEvaluate(b *testing.B) {
+func BenchmarkEvaluate(b *testing.B) { benchEvaluate(b) }
+
+// BenchmarkEvaluateW2 is BenchmarkEvaluate with the W2 style loss: its
+// eigendecompositions (one per style layer, of up to 512 × 512) come on top
+// of the network's work, whatever the image size.
+func BenchmarkEvaluateW2(b *testing.B) { benchEvaluate(b, WithStyleLoss(loss.W2)) }
+
+func benchEvaluate(b *testing.B, opts ...Option) {
 	for _, size := range []int{256, 512} {
 		b.Run(fmt.Sprintf("%dpx", size), func(b *testing.B) {
 			m := benchFullModel(b)
-			e := benchEngine(b, m, size)
+			e := benchEngine(b, m, size, opts...)
 			content := benchTensor(b, benchImage(size, 1), size)
 			painting := benchTensor(b, benchImage(size, 2), size)
 			if err := e.setTargets(content, []*tf.Tensor{painting}, nil, func() error { return nil }); err != nil {

@@ -29,6 +29,7 @@ type graphKey struct {
 	styleLayers   string
 	contentNorm   loss.ContentNorm
 	gramNorm      loss.GramNorm
+	styleLoss     loss.StyleLoss
 	tvKind        loss.TVKind
 	weights       [3]float64 // content, style, TV
 	blend         string
@@ -47,7 +48,7 @@ func newGraphKey(cfg *config, arch vgg.Arch, h, w, styles int, masked bool) grap
 		h: h, w: w, styles: styles, masked: masked,
 		contentLayers: layerKey(arch, cfg.contentLayers),
 		styleLayers:   layerKey(arch, cfg.styleLayers),
-		contentNorm:   cfg.contentNorm, gramNorm: cfg.gramNorm, tvKind: cfg.tvKind,
+		contentNorm:   cfg.contentNorm, gramNorm: cfg.gramNorm, styleLoss: cfg.styleLoss, tvKind: cfg.tvKind,
 		weights: [3]float64{cfg.contentWeight, cfg.styleWeight, cfg.tvWeight},
 		blend:   fmt.Sprint(cfg.blendWeights),
 		pooling: cfg.pooling, device: cfg.device, intra: cfg.intraThreads, inter: cfg.interThreads,
@@ -177,9 +178,10 @@ func newEngine(m *vgg.Model, key graphKey, c *config) (e *engine, err error) {
 		content.LayerWeights = append(content.LayerWeights, c.contentLayers[name])
 	}
 
-	// Style: per style image and layer a [C, C] variable holding the style
-	// image's mean Gram matrix, computed from the dynamic-size network.
-	style := loss.StyleSpec{Norm: key.gramNorm}
+	// Style: per style image and layer a variable holding the style image's
+	// target, computed from the dynamic-size network: its [C, C] mean Gram
+	// matrix, or for W2 its packed mean, covariance and square root.
+	style := loss.StyleSpec{Norm: key.gramNorm, Loss: key.styleLoss}
 	styleNames := orderedLayers(m.Arch(), c.styleLayers)
 	for _, name := range styleNames {
 		gen, _, err := staticLayer(s.SubScope("style_"+name), name)
@@ -205,8 +207,16 @@ func newEngine(m *vgg.Model, key graphKey, c *config) (e *engine, err error) {
 			ts := targets.SubScope(fmt.Sprintf("style_%d_%s", i, name))
 			out, _ := net.Layer(name)
 			ch := int64(style.Features[l].Shape().Size(3))
-			v := e.variable(ts, ch, ch)
-			sets = append(sets, op.AssignVariableOp(ts, v, dynamicMeanGram(ts.SubScope("gram"), out, ch)))
+			v := e.variable(ts, key.styleLoss.TargetShape(ch)...)
+			var target tf.Output
+			if key.styleLoss == loss.W2 {
+				if target, err = loss.W2Target(ts, out); err != nil {
+					return nil, fmt.Errorf("style: style layer %q: %w", name, err)
+				}
+			} else {
+				target = dynamicMeanGram(ts.SubScope("gram"), out, ch)
+			}
+			sets = append(sets, op.AssignVariableOp(ts, v, target))
 			img.Targets = append(img.Targets, op.ReadVariableOp(ts.SubScope("read"), v, tf.Float))
 		}
 		e.setStyle = append(e.setStyle, group(targets.SubScope(fmt.Sprintf("set_style_%d", i)), sets))
@@ -359,7 +369,7 @@ func (e *engine) setTargets(content *tf.Tensor, styles []*tf.Tensor, masks []*tf
 			return err
 		}
 		if _, err := e.sess.Run(map[tf.Output]*tf.Tensor{e.input: st}, nil, []*tf.Operation{e.setStyle[i]}); err != nil {
-			return fmt.Errorf("style: computing the Gram matrices of style image %d: %w", i+1, err)
+			return fmt.Errorf("style: computing the targets of style image %d: %w", i+1, err)
 		}
 	}
 	if e.setMask != nil {

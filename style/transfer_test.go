@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/neuralstyle/neuralstyle/imageio"
+	"github.com/neuralstyle/neuralstyle/loss"
 	"github.com/neuralstyle/neuralstyle/optim"
 	"github.com/neuralstyle/neuralstyle/tfruntime"
 	"github.com/neuralstyle/neuralstyle/vgg"
@@ -90,6 +91,9 @@ func TestOptimizersReduceLoss(t *testing.T) {
 		{"adam-averaged", []Option{WithOptimizer(Adam(2)), WithIterations(60), WithAveraging(0.9)}, 3},
 		{"lbfgs-max-pool", []Option{WithPooling(vgg.MaxPool), WithIterations(30)}, 20},
 		{"lbfgs-mean-gram-sq-tv", []Option{WithGramNorm(1), WithTVKind(1), WithContentNorm(2), WithIterations(30)}, 10},
+		{"lbfgs-l2-pool", []Option{WithPooling(vgg.L2Pool), WithIterations(30)}, 20},
+		{"lbfgs-w2", []Option{WithStyleLoss(loss.W2), WithIterations(30)}, 20},
+		{"adam-w2-l2-pool", []Option{WithStyleLoss(loss.W2), WithPooling(vgg.L2Pool), WithOptimizer(Adam(2)), WithIterations(60)}, 3},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,15 +111,22 @@ func TestOptimizersReduceLoss(t *testing.T) {
 	}
 }
 
-// With only the style term, the output's Gram matrices approach the style
-// image's: the style loss falls by orders of magnitude.
+// With only the style term, the output's Gram matrices (or, for W2, feature
+// means and covariances) approach the style image's: the style loss falls by
+// orders of magnitude. W2 grows with the square of the features' distance
+// where the Gram loss grows with its fourth power, so the same progress is a
+// smaller ratio.
 func TestStyleOnlyApproachesStyleGrams(t *testing.T) {
-	res, err := transfer(t, WithContentWeight(0), WithTVWeight(0), WithIterations(40))
-	require.NoError(t, err)
-	first, last := res.History[0].Style, res.History[len(res.History)-1].Style
-	t.Logf("style loss %.4g → %.4g", first, last)
-	assert.Less(t, last, first/100)
-	assert.Zero(t, res.History[0].Content)
+	for l, factor := range map[loss.StyleLoss]float64{loss.Gram: 100, loss.W2: 30} {
+		t.Run(l.String(), func(t *testing.T) {
+			res, err := transfer(t, WithContentWeight(0), WithTVWeight(0), WithIterations(40), WithStyleLoss(l))
+			require.NoError(t, err)
+			first, last := res.History[0].Style, res.History[len(res.History)-1].Style
+			t.Logf("style loss %.4g → %.4g", first, last)
+			assert.Less(t, last, first/factor)
+			assert.Zero(t, res.History[0].Content)
+		})
+	}
 }
 
 // With only the content term, a noise start moves towards the content image.
@@ -198,11 +209,15 @@ func TestMaskConfinesStyle(t *testing.T) {
 			mask.SetGray(x, y, color.Gray{255})
 		}
 	}
-	res, err := transfer(t, WithStyleMasks(mask), WithIterations(30))
-	require.NoError(t, err)
-	left, right := meanAbsDiffRegion(res.Image, content, 0, 12), meanAbsDiffRegion(res.Image, content, 28, 40)
-	t.Logf("mean change: %.2f in the masked-in quarter, %.2f in the masked-out quarter", left, right)
-	assert.Less(t, right, 0.3*left)
+	for _, l := range []loss.StyleLoss{loss.Gram, loss.W2} {
+		t.Run(l.String(), func(t *testing.T) {
+			res, err := transfer(t, WithStyleMasks(mask), WithIterations(30), WithStyleLoss(l))
+			require.NoError(t, err)
+			left, right := meanAbsDiffRegion(res.Image, content, 0, 12), meanAbsDiffRegion(res.Image, content, 28, 40)
+			t.Logf("mean change: %.2f in the masked-in quarter, %.2f in the masked-out quarter", left, right)
+			assert.Less(t, right, 0.3*left)
+		})
+	}
 }
 
 func TestSameSeedSameOutput(t *testing.T) {
@@ -299,12 +314,18 @@ func TestMultipleStyles(t *testing.T) {
 	for i := range second.Pix {
 		second.Pix[i] = uint8(i * 37)
 	}
-	res, err := transfer(t, WithExtraStyles(second), WithStyleBlendWeights(3, 1), WithIterations(20))
-	require.NoError(t, err)
-	assert.Less(t, res.Loss, res.History[0].Loss)
-	masks, err := transfer(t, WithExtraStyles(second), WithStyleMasks(nil, image.NewGray(image.Rect(0, 0, 8, 8))), WithIterations(5))
-	require.NoError(t, err)
-	assert.NotNil(t, masks.Image)
+	for _, l := range []loss.StyleLoss{loss.Gram, loss.W2} {
+		t.Run(l.String(), func(t *testing.T) {
+			res, err := transfer(t, WithExtraStyles(second), WithStyleBlendWeights(3, 1), WithIterations(20), WithStyleLoss(l))
+			require.NoError(t, err)
+			assert.Less(t, res.Loss, res.History[0].Loss)
+			masks, err := transfer(t, WithExtraStyles(second), WithStyleMasks(nil, image.NewGray(image.Rect(0, 0, 8, 8))),
+				WithIterations(5), WithStyleLoss(l))
+			require.NoError(t, err)
+			assert.NotNil(t, masks.Image)
+			assert.Less(t, masks.Loss, masks.History[0].Loss)
+		})
+	}
 }
 
 func TestColorMatch(t *testing.T) {
@@ -337,6 +358,7 @@ func TestInvalidOptions(t *testing.T) {
 		{"zero optimizer", []Option{WithOptimizer(Optimizer{})}, "WithOptimizer"},
 		{"bad init", []Option{WithInit(Init(9))}, "WithInit(9)"},
 		{"bad pooling", []Option{WithPooling(vgg.Pooling(7))}, "WithPooling(7)"},
+		{"bad style loss", []Option{WithStyleLoss(loss.StyleLoss(4))}, "WithStyleLoss(4)"},
 		{"bad device", []Option{WithDevice("gpu")}, `WithDevice("gpu")`},
 		{"negative threads", []Option{WithThreads(-1, 0)}, "WithThreads(-1, 0)"},
 		{"bad precision", []Option{WithPrecision(Precision(5))}, "WithPrecision(Precision(5))"},

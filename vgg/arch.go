@@ -129,28 +129,43 @@ type Pooling int
 const (
 	AvgPool Pooling = iota // average of each 2×2 window
 	MaxPool                // maximum of each 2×2 window, as the network was trained
+	// L2Pool is the root mean square of each 2×2 window, √(mean(x²)): the
+	// L2 pooling crowsonkb/style-transfer-pytorch offers. It lies between
+	// the average and the maximum, and unlike max pooling it passes a
+	// gradient to every cell of the window. (PyTorch's LPPool2d, which that
+	// project uses, takes the root of the sum, 2× this on a full window, and
+	// the project then rescales it by 0.78; here it is not rescaled, like
+	// AvgPool.)
+	L2Pool
 )
 
-// String returns "avg" or "max" (the strings ParsePooling accepts).
+// String returns "avg", "max" or "l2" (the strings ParsePooling accepts).
 func (p Pooling) String() string {
 	switch p {
 	case AvgPool:
 		return "avg"
 	case MaxPool:
 		return "max"
+	case L2Pool:
+		return "l2"
 	}
 	return fmt.Sprintf("Pooling(%d)", int(p))
 }
 
-// ParsePooling returns the Pooling named s: "avg" or "max" (case-insensitive).
+func (p Pooling) valid() bool { return p == AvgPool || p == MaxPool || p == L2Pool }
+
+// ParsePooling returns the Pooling named s: "avg", "max" or "l2"
+// (case-insensitive).
 func ParsePooling(s string) (Pooling, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "avg":
 		return AvgPool, nil
 	case "max":
 		return MaxPool, nil
+	case "l2":
+		return L2Pool, nil
 	}
-	return 0, fmt.Errorf("vgg: unknown pooling %q, want \"avg\" or \"max\"", s)
+	return 0, fmt.Errorf("vgg: unknown pooling %q, want \"avg\", \"max\" or \"l2\"", s)
 }
 
 // LayerShape returns the output size, height × width × channels, of the feature

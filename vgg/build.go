@@ -54,12 +54,12 @@ type weightVar struct {
 //
 //	convX_Y: 3×3 convolution, stride 1, SAME padding, plus bias (Conv2D + BiasAdd)
 //	reluX_Y: max(x, 0)
-//	poolX:   2×2 window, stride 2, average or max (opts.Pooling), SAME padding
+//	poolX:   2×2 window, stride 2, average, max or L2 (opts.Pooling), SAME padding
 //
 // The pooling padding follows neural-style-tf (tf.nn.avg_pool/max_pool with
 // padding='SAME'), which the tutorial ports: the output of a pooling is
 // ceil(H/2) × ceil(W/2), and on an odd size the last window covers only the valid
-// row or column (average pooling divides by the number of valid cells). That is
+// row or column (average and L2 pooling divide by the number of valid cells). That is
 // also MatConvNet's own [0 1 0 1] padding of its pooling layers, which pads at the
 // bottom and right only; on even sizes, the common case, every variant agrees.
 // The convolution output includes the bias, as in MatConvNet (neural-style-tf adds
@@ -92,7 +92,7 @@ func (m *Model) Build(s *op.Scope, input tf.Output, opts BuildOptions) (*Net, er
 			return nil, fmt.Errorf("vgg: build: input shape %v, want 3 channels (RGB)", shape)
 		}
 	}
-	if opts.Pooling != AvgPool && opts.Pooling != MaxPool {
+	if !opts.Pooling.valid() {
 		return nil, fmt.Errorf("vgg: build: unknown pooling %v", opts.Pooling)
 	}
 	specs := m.arch.specs()
@@ -123,9 +123,12 @@ func (m *Model) Build(s *op.Scope, input tf.Output, opts BuildOptions) (*Net, er
 		case kindRelu:
 			x = op.Relu(ls, x)
 		case kindPool:
-			if opts.Pooling == MaxPool {
+			switch opts.Pooling {
+			case MaxPool:
 				x = op.MaxPool(ls, x, window, window, "SAME")
-			} else {
+			case L2Pool:
+				x = l2Pool(ls, x, window)
+			default:
 				x = op.AvgPool(ls, x, window, window, "SAME")
 			}
 		}
@@ -250,3 +253,18 @@ func (n *Net) Layer(name string) (tf.Output, error) {
 
 // Layers returns every built layer's output by name, in a new map.
 func (n *Net) Layers() map[string]tf.Output { return maps.Clone(n.layers) }
+
+// minL2Pool is the floor under the mean of squares that L2 pooling takes the
+// square root of. At a window of zeros (common after a ReLU) √ has an
+// infinite derivative, which the zero derivative of x² turns into NaN; with
+// the floor the value there is 10⁻¹⁵ instead of 0 and the gradient is 0.
+const minL2Pool = 1e-30
+
+// l2Pool is √(AvgPool(x²)) over 2×2 windows, stride 2, SAME padding (on an odd
+// size the last window's mean is over its valid cells, as AvgPool's is).
+func l2Pool(s *op.Scope, x tf.Output, window []int64) tf.Output {
+	sq := op.Square(s.SubScope("square"), x)
+	mean := op.AvgPool(s, sq, window, window, "SAME")
+	floor := op.Const(s.SubScope("floor"), float32(minL2Pool))
+	return op.Sqrt(s.SubScope("sqrt"), op.Maximum(s.SubScope("max"), mean, floor))
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,7 +15,7 @@ import (
 
 // TestBuildMatchesGoldens runs the tiny fixture networks on the fixed inputs of
 // goldens.json and compares every layer with the independent numpy forward pass
-// (both architectures, avg and max pooling, odd 9×11 and even 8×12 inputs).
+// (both architectures, avg, max and l2 pooling, odd 9×11 and even 8×12 inputs).
 func TestBuildMatchesGoldens(t *testing.T) {
 	g := loadGoldens(t)
 	require.NotEmpty(t, g.Activations)
@@ -56,7 +57,7 @@ func TestBuildMatchesGoldens(t *testing.T) {
 		})
 	}
 	for _, arch := range []string{"VGG16", "VGG19"} {
-		for _, p := range []string{"avg", "max"} {
+		for _, p := range []string{"avg", "max", "l2"} {
 			for _, s := range [][]int{{1, 9, 11, 3}, {1, 8, 12, 3}} {
 				assert.True(t, seen[fmt.Sprintf("%s/%s/%v", arch, p, s)], "goldens lack %s %s %v", arch, p, s)
 			}
@@ -339,4 +340,45 @@ func TestRebind(t *testing.T) {
 	assert.EqualError(t, err, `vgg: rebind: the graph has no op "Placeholder"`)
 	_, err = net.Rebind(nil)
 	assert.EqualError(t, err, "vgg: rebind: nil graph")
+}
+
+// TestL2PoolGradient: L2 pooling's gradient is x/(n·y) for a window of n
+// valid cells with root mean square y, and 0 (not NaN) on a window of zeros,
+// which ReLU layers produce often. A 3×3 input has windows of 4, 2, 2 and 1
+// cells (SAME padding).
+func TestL2PoolGradient(t *testing.T) {
+	x := []float32{
+		0, 0, 3,
+		0, 0, -4,
+		1, 2, 0,
+	}
+	s := op.NewScope()
+	in := op.Const(s.SubScope("x"), x)
+	in4 := op.Reshape(s.SubScope("nhwc"), in, op.Const(s.SubScope("shape"), []int32{1, 3, 3, 1}))
+	y := l2Pool(s.SubScope("pool"), in4, []int64{1, 2, 2, 1})
+	sum := op.Sum(s.SubScope("sum"), y, op.Const(s.SubScope("axes"), []int32{0, 1, 2, 3}))
+	grad := op.Gradients(s.SubScope("grad"), []tf.Output{sum}, []tf.Output{in})
+	graph, err := s.Finalize()
+	require.NoError(t, err)
+	sess, err := tf.NewSession(graph, nil)
+	require.NoError(t, err)
+	defer sess.Close()
+	out, err := sess.Run(nil, []tf.Output{y, grad[0]}, nil)
+	require.NoError(t, err)
+	pooled := out[0].Value().([][][][]float32)
+	// windows: {0,0,0,0} (4 cells), {3,-4} (2), {1,2} (2), {0} (1)
+	assert.InDelta(t, 0, pooled[0][0][0][0], 1e-12)
+	assert.InDelta(t, math.Sqrt(12.5), pooled[0][0][1][0], 1e-6)
+	assert.InDelta(t, math.Sqrt(2.5), pooled[0][1][0][0], 1e-6)
+	assert.InDelta(t, 0, pooled[0][1][1][0], 1e-12)
+	y01, y10 := math.Sqrt(12.5), math.Sqrt(2.5)
+	want := []float64{
+		0, 0, 3 / (2 * y01),
+		0, 0, -4 / (2 * y01),
+		1 / (2 * y10), 2 / (2 * y10), 0,
+	}
+	got := out[1].Value().([]float32)
+	for i := range want {
+		assert.InDelta(t, want[i], float64(got[i]), 1e-6, "∂/∂x[%d]", i)
+	}
 }

@@ -39,7 +39,8 @@
 //
 // [Model.Build] adds the layers conv1_1 … pool5 to a graft [op.Scope]: 3×3
 // convolutions (SAME, stride 1) with bias, ReLU, and 2×2 stride-2 pooling, average
-// ([AvgPool], the default, as in the style-transfer tutorial) or max ([MaxPool]). Each
+// ([AvgPool], the default, as in the style-transfer tutorial), max ([MaxPool]) or L2,
+// the root mean square of the window ([L2Pool], as in crowsonkb/style-transfer-pytorch). Each
 // layer is reachable by its MatConvNet name through [Net.Layer]. Only the layers up to
 // the deepest one asked for are built. The input is an NHWC float32 RGB image from
 // which [Model.MeanPixel] has already been subtracted. The weights are graph

@@ -53,15 +53,16 @@ func TestStrings(t *testing.T) {
 	assert.Equal(t, "Arch(7)", Arch(7).String())
 	assert.Equal(t, "avg", AvgPool.String())
 	assert.Equal(t, "max", MaxPool.String())
+	assert.Equal(t, "l2", L2Pool.String())
 	assert.Equal(t, "Pooling(3)", Pooling(3).String())
 
-	for in, want := range map[string]Pooling{"avg": AvgPool, "max": MaxPool, "MAX": MaxPool, " avg ": AvgPool} {
+	for in, want := range map[string]Pooling{"avg": AvgPool, "max": MaxPool, "MAX": MaxPool, " avg ": AvgPool, "L2": L2Pool} {
 		got, err := ParsePooling(in)
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
 	}
 	_, err := ParsePooling("mean")
-	assert.EqualError(t, err, `vgg: unknown pooling "mean", want "avg" or "max"`)
+	assert.EqualError(t, err, `vgg: unknown pooling "mean", want "avg", "max" or "l2"`)
 }
 
 // convsWith returns narrow VGG19 convolutions with one changed by edit.

@@ -21,6 +21,7 @@
 //	-style-layers L          default relu1_1:0.2,relu2_1:0.2,relu3_1:0.2,relu4_1:0.2,relu5_1:0.2
 //	-content-norm N          tutorial, mean or half (neural-style-tf's 1, 2, 3; default tutorial)
 //	-gram-norm N             tutorial or mean (default tutorial)
+//	-style-loss gram|w2      style term: mean Gram matrices, or Wasserstein-2 between fitted Gaussians (default gram)
 //	-iterations N            optimizer iterations (default 1000)
 //	-optimizer lbfgs|adam    (default lbfgs)
 //	-lr R                    Adam's learning rate (default 1)
@@ -33,7 +34,7 @@
 //	-noise-ratio R, -seed N  the noise start: R·noise + (1−R)·content (default 1, 0)
 //	-original-colors SPACE   keep the content's colours: yuv, ycrcb, luv or lab (default off)
 //	-color-match             match the style images' colour histograms to the content's
-//	-pooling avg|max         (default avg)
+//	-pooling avg|max|l2      (default avg; l2 is the root mean square of each window)
 //	-clamp-pixels=false      let the optimizer use pixel values beyond [0, 255] (default true: the losses see the image as saved)
 //	-precision float32|bfloat16  network arithmetic (default float32; bfloat16 needs a CPU with bfloat16 instructions)
 //	-out FILE                result, .png or .jpg (default stylized.png)

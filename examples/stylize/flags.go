@@ -57,6 +57,7 @@ type flags struct {
 	styleLayers   string
 	contentNorm   string
 	gramNorm      string
+	styleLoss     string
 
 	iterations int
 	optimizer  string
@@ -126,6 +127,7 @@ func newFlagSet() (*flag.FlagSet, *flags) {
 	fs.StringVar(&f.styleLayers, "style-layers", formatLayers(style.DefaultStyleLayers()), "style `layers`: name or name:weight, comma-separated")
 	fs.StringVar(&f.contentNorm, "content-norm", "", "content-loss normalization: tutorial, mean or half (neural-style-tf's 1, 2, 3; default tutorial)")
 	fs.StringVar(&f.gramNorm, "gram-norm", "", "style-loss normalization: tutorial or mean (default tutorial)")
+	fs.StringVar(&f.styleLoss, "style-loss", "", "style loss: gram (mean Gram matrices) or w2 (Wasserstein-2 between fitted Gaussians) (default gram)")
 
 	fs.IntVar(&f.iterations, "iterations", style.DefaultIterations, "optimizer iterations")
 	fs.StringVar(&f.optimizer, "optimizer", "lbfgs", "optimizer: lbfgs or adam")
@@ -141,7 +143,7 @@ func newFlagSet() (*flag.FlagSet, *flags) {
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of the -init noise (same seed, same output on the CPU)")
 	fs.StringVar(&f.originalColors, "original-colors", "", "keep the content's colours, combining in this colour `space`: yuv, ycrcb, luv or lab (default off)")
 	fs.BoolVar(&f.colorMatch, "color-match", false, "match each style image's colour histogram to the content's first")
-	fs.StringVar(&f.pooling, "pooling", "avg", "pooling: avg or max")
+	fs.StringVar(&f.pooling, "pooling", "avg", "pooling: avg, max or l2 (root mean square)")
 	fs.BoolVar(&f.clampPixels, "clamp-pixels", true, "let the losses see the image clamped to [0, 255], as it is saved (false: unbounded while optimizing, as neural-style-tf)")
 	fs.StringVar(&f.precision, "precision", "float32", "network arithmetic: float32, or bfloat16 (mixed precision, about 1.9× faster on CPUs with bfloat16 instructions)")
 
@@ -299,6 +301,13 @@ func (f *flags) validate(args []string) (*job, error) {
 		}
 		j.opts = append(j.opts, style.WithGramNorm(n))
 	}
+	if f.styleLoss != "" {
+		l, err := loss.ParseStyleLoss(f.styleLoss)
+		if err != nil {
+			return nil, usagef("-style-loss %q: want gram or w2", f.styleLoss)
+		}
+		j.opts = append(j.opts, style.WithStyleLoss(l))
+	}
 	if f.tvKind != "" {
 		k, err := loss.ParseTVKind(f.tvKind)
 		if err != nil {
@@ -351,7 +360,7 @@ func (f *flags) validate(args []string) (*job, error) {
 	}
 	pool, err := vgg.ParsePooling(f.pooling)
 	if err != nil {
-		return nil, usagef("-pooling %q: want avg or max", f.pooling)
+		return nil, usagef("-pooling %q: want avg, max or l2", f.pooling)
 	}
 	j.opts = append(j.opts, style.WithPooling(pool))
 	j.opts = append(j.opts, style.WithClampPixels(f.clampPixels))

@@ -154,6 +154,24 @@ func TestRuntimeGradients(t *testing.T) {
 		{"Transpose", []int64{2, 3, 4}, func(s *op.Scope, x tf.Output) tf.Output {
 			return op.Square(Fresh(s), op.Transpose(Fresh(s), x, op.Const(Fresh(s), []int32{2, 0, 1})))
 		}},
+		// the W2 style loss and L2 pooling
+		{"Sqrt+Maximum (L2 pooling)", []int64{1, 5, 4, 2}, func(s *op.Scope, x tf.Output) tf.Output {
+			p := op.AvgPool(Fresh(s), op.Square(Fresh(s), x), []int64{1, 2, 2, 1}, []int64{1, 2, 2, 1}, "SAME")
+			return op.Sqrt(Fresh(s), op.Maximum(Fresh(s), p, op.Const(Fresh(s), 1e-30)))
+		}},
+		{"DiagPart", []int64{4, 4}, func(s *op.Scope, x tf.Output) tf.Output { return op.Square(Fresh(s), op.DiagPart(Fresh(s), x)) }},
+		{"Mean(keep_dims)+Sub+RealDiv", []int64{5, 3}, func(s *op.Scope, x tf.Output) tf.Output {
+			mu := op.Mean(Fresh(s), x, op.Const(Fresh(s), []int32{0}), op.MeanKeepDims(true))
+			d := op.Sub(Fresh(s), x, mu)
+			return op.RealDiv(Fresh(s), op.Mul(Fresh(s), d, d), op.Add(Fresh(s), op.Square(Fresh(s), mu), op.Const(Fresh(s), 1.0)))
+		}},
+		// int32 begin and size: the C++ Slice gradient fails to build with int64 ones
+		{"Slice (W2 target rows)+StopGradient", []int64{6, 2}, func(s *op.Scope, x tf.Output) tf.Output {
+			a := op.Slice(Fresh(s), x, op.Const(Fresh(s), []int32{2, 0}), op.Const(Fresh(s), []int32{3, 2}))
+			// stop(a) − stop(a) is 0 with a zero gradient, so y = a² to both sides
+			zero := op.Sub(Fresh(s), op.StopGradient(Fresh(s), a), op.StopGradient(Fresh(s), a))
+			return op.Add(Fresh(s), op.Square(Fresh(s), a), op.Mul(Fresh(s), zero, a))
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -198,6 +216,57 @@ func TestRuntimeGradients(t *testing.T) {
 			}
 			assert.Less(t, relErr(analytic, numeric), 1e-3, "analytic %v\nnumeric  %v", analytic, numeric)
 		})
+	}
+}
+
+// TestRuntimeMissingGradients records what the C++ gradient registry, which
+// the C API differentiates through, lacks for the W2 style loss: TensorFlow
+// 2.18 has no gradient for SelfAdjointEigV2 or MatrixSquareRoot (Python
+// registers both; C++ does not). package loss therefore forms the W2
+// gradient itself (see loss/doc.go). If this test fails, a TensorFlow
+// upgrade has added one, and the W2 term could use it instead.
+func TestRuntimeMissingGradients(t *testing.T) {
+	cases := []struct {
+		name string
+		f    func(s *op.Scope, x tf.Output) tf.Output
+	}{
+		{"SelfAdjointEigV2", func(s *op.Scope, x tf.Output) tf.Output {
+			e, _ := op.SelfAdjointEigV2(Fresh(s), x)
+			return e
+		}},
+		{"MatrixSquareRoot", func(s *op.Scope, x tf.Output) tf.Output { return op.MatrixSquareRoot(Fresh(s), x) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := op.NewScope()
+			x := op.Placeholder(Fresh(s), tf.Double, op.PlaceholderShape(tf.MakeShape(3, 3)))
+			y := op.Sum(Fresh(s), tc.f(s, x), op.Const(Fresh(s), []int32{0}))
+			require.NoError(t, s.Err())
+			op.Gradients(Fresh(s), []tf.Output{y}, []tf.Output{x})
+			require.Error(t, s.Err(), "TensorFlow now has a C++ gradient for %s", tc.name)
+			assert.Contains(t, s.Err().Error(), "No gradient defined for op: "+tc.name)
+		})
+	}
+}
+
+// TestRuntimeSelfAdjointEig checks the forward kernel the W2 style targets
+// use: the eigendecomposition of a symmetric matrix reassembles it.
+func TestRuntimeSelfAdjointEig(t *testing.T) {
+	a := [][]float64{{4, 1, 0.5}, {1, 3, 0.25}, {0.5, 0.25, 2}}
+	s := op.NewScope()
+	e, v := op.SelfAdjointEigV2(Fresh(s), op.Const(Fresh(s), a))
+	out := run(t, s, nil, e, v)
+	vals, vecs := out[0].Value().([]float64), out[1].Value().([][]float64)
+	require.Len(t, vals, 3)
+	assert.InDelta(t, 9.0, vals[0]+vals[1]+vals[2], 1e-12, "the trace")
+	for i := range 3 {
+		for j := range 3 {
+			var sum float64
+			for k := range 3 {
+				sum += vecs[i][k] * vals[k] * vecs[j][k]
+			}
+			assert.InDelta(t, a[i][j], sum, 1e-12, "V·diag(e)·Vᵀ [%d][%d]", i, j)
+		}
 	}
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent numpy reference for package loss: values and gradients.
+"""Independent numpy/scipy reference for package loss: values and gradients.
 
 Run with the pinned golden venv from the repository root:
 
@@ -7,7 +7,9 @@ Run with the pinned golden venv from the repository root:
 
 It writes loss/testdata/reference.json. Everything is written here from the
 formulas in loss/doc.go, in float64, with hand-derived gradients (no automatic
-differentiation, no TensorFlow). Inputs are drawn from a fixed seed and rounded
+differentiation, no TensorFlow); the W2 term's matrix square roots are
+scipy.linalg.sqrtm's, and its hand-derived gradients are checked here against
+central finite differences. Inputs are drawn from a fixed seed and rounded
 to float32 first, so the Go tests feed exactly the values used here and the
 only difference left is TensorFlow's arithmetic.
 
@@ -19,6 +21,7 @@ import json
 import os
 
 import numpy as np
+import scipy.linalg
 
 rng = np.random.default_rng(20240504)
 tensors = {}
@@ -134,10 +137,11 @@ def normalize(ws):
     return ws / ws.sum()
 
 
-def style_total(features, layer_weights, images, norm):
+def style_total(features, layer_weights, images, norm, layer=None):
     """neural-style-tf's sum_style_losses / sum_masked_style_losses scaling:
     per image sum_l w_l E_l / L with w normalized to sum 1, then
-    sum_i b_i S_i / I with b normalized to sum 1."""
+    sum_i b_i S_i / I with b normalized to sum 1. E_l is the Gram loss with
+    norm, or layer(x, style_features, mask) when given (the W2 term)."""
     L = len(features)
     lw = normalize(layer_weights)
     bw = [im["weight"] for im in images]
@@ -148,12 +152,85 @@ def style_total(features, layer_weights, images, norm):
         mask = tensors[im["mask"]] if im.get("mask") else None
         for l, fname in enumerate(features):
             x = tensors[fname]
-            target = mean_gram(tensors[im["styles"][l]])
-            e, g = style_layer(x, target, norm, mask)
+            if layer is None:
+                e, g = style_layer(x, mean_gram(tensors[im["styles"][l]]), norm, mask)
+            else:
+                e, g = layer(x, tensors[im["styles"][l]], mask)
             c = b * lw[l] / L / len(images)
             total += c * e
             grads[l] += c * g
     return total, dict(zip(features, grads))
+
+
+# ----------------------------------------------------- Wasserstein-2 style loss
+#
+# The W2 term of loss/doc.go, with scipy.linalg.sqrtm for every matrix square
+# root (no Newton-Schulz, no eigendecomposition of our own) and a gradient
+# derived by hand:
+#   target:  mu_s, Sigma_s = cov of the style features, eps = max(1e-2 tr/N, 1e-8),
+#            C_s = Sigma_s + eps I, S = sqrtm(C_s)
+#   layer:   E = k (|mu_x - mu_s|^2 + tr(C_x) + tr(C_s) - 2 tr(sqrtm(S C_x S))) / N, k = 100,
+#            C_x = Sigma_x + eps I, moments weighted by w = m^2 (m = resampled mask)
+#   dE/dC_x  = k (I - S (S C_x S)^-1/2 S) / N             (d tr A^1/2 = tr(A^-1/2 dA)/2)
+#   dE/df_p  = (2 w_p / W) dE/dC_x (f_p - mu_x) + (w_p / W) dE/dmu_x,  W = sum w
+# (the mean's own dependence drops out of the covariance term since
+# sum_p w_p (f_p - mu_x) = 0).
+
+W2_REL_EPS, W2_MIN_EPS, W2_SCALE = 1e-2, 1e-8, 100.0
+
+
+def sqrtm(a):
+    r = scipy.linalg.sqrtm(a)
+    assert np.abs(r.imag).max() <= 1e-9 * np.abs(r.real).max(), "sqrtm: complex result"
+    return r.real
+
+
+def w2_target(sfeat):
+    """(C_s, S, mu_s, eps) of one style layer and their packed [2N+2, N] form."""
+    f = flat(sfeat)
+    n = f.shape[1]
+    mu = f.mean(axis=0)
+    fc = f - mu
+    cov = fc.T @ fc / f.shape[0]
+    eps = max(W2_REL_EPS * np.trace(cov) / n, W2_MIN_EPS)
+    c = cov + eps * np.eye(n)
+    root = sqrtm(c)
+    packed = np.concatenate([c, root, mu[None, :], np.full((1, n), eps)], axis=0)
+    return (c, root, mu, eps), packed
+
+
+def w2_layer(x, sfeat, mask=None):
+    """Returns (E, dE/dx) for one W2 layer against the style features sfeat."""
+    (cs, root, mus, eps), _ = w2_target(sfeat)
+    _, h, w, n = x.shape
+    f = flat(x)
+    wt = np.ones(h * w) if mask is None else area_resize(mask, h, w).reshape(h * w) ** 2
+    W = wt.sum()
+    mu = wt @ f / W
+    fc = f - mu
+    cx = (fc * wt[:, None]).T @ fc / W + eps * np.eye(n)
+    a = root @ cx @ root
+    r = sqrtm(a)
+    e = (np.sum((mu - mus) ** 2) + np.trace(cx) + np.trace(cs) - 2 * np.trace(r)) * W2_SCALE / n
+    de_dc = (np.eye(n) - root @ np.linalg.inv(r) @ root) * W2_SCALE / n
+    de_dmu = 2 * (mu - mus) * W2_SCALE / n
+    de_df = (2 / W) * wt[:, None] * (fc @ de_dc) + (wt[:, None] / W) * de_dmu[None, :]
+    return e, de_df.reshape(x.shape)
+
+
+def check_gradient(fn, x, grad, name, probes=12, h=1e-6):
+    """Central finite differences of fn at a few entries of x against grad."""
+    r = np.random.default_rng(99)
+    flat_x = x.reshape(-1)
+    worst = 0.0
+    for i in r.choice(flat_x.size, size=min(probes, flat_x.size), replace=False):
+        xp, xm = flat_x.copy(), flat_x.copy()
+        xp[i] += h
+        xm[i] -= h
+        fd = (fn(xp.reshape(x.shape)) - fn(xm.reshape(x.shape))) / (2 * h)
+        worst = max(worst, abs(fd - grad.reshape(-1)[i]) / max(np.abs(grad).max(), 1e-300))
+    assert worst < 1e-6, "%s: finite differences disagree by %.2e" % (name, worst)
+    return worst
 
 
 # ---------------------------------------------------------------- content loss
@@ -321,8 +398,45 @@ add({"name": "weighted", "kind": "weighted", "content_features": "x_a", "content
     {"x_a": alpha * gc, "x2": beta * gs, "img": gamma * gt},
     arrays={"terms": [alpha * ec, beta * es, gamma * et]})
 
+# Wasserstein-2 style loss (kind w2_target, w2_layer, and style with loss w2).
+# New inputs are drawn after all the others, so the cases above keep theirs.
+draw_features("w_x", (1, 6, 7, 16))   # a wider layer: 16 channels, 42 positions
+draw_features("w_s", (1, 9, 5, 16))
+wx = put("w_x_dead", T["w_x"].copy())  # two channels dead in the generated image
+wx[..., 14:] = 0
+ws = put("w_s_dead", T["w_s"].copy())  # and one in the style image
+ws[..., 15] = 0
+fd_worst = 0.0
+for sname in ("s_a", "s1_2", "w_s"):
+    _, packed = w2_target(T[sname])
+    add({"name": "w2_target/" + sname, "kind": "w2_target", "style": sname}, 0.0, arrays={"target": packed})
+for name, xname, sname, mask in (
+        ("w2_layer/other_size", "x_a", "s_a", ""),
+        ("w2_layer/same_size", "x_a", "s_a_same", ""),
+        ("w2_layer/masked", "x_a", "s_a", "mask_a"),
+        ("w2_layer/masked_resampled", "x_a", "s_a", "mask_a2"),
+        ("w2_layer/wide", "w_x", "w_s", ""),
+        ("w2_layer/dead_channels", "w_x_dead", "w_s_dead", ""),
+        ("w2_layer/few_positions", "x3", "s1_3", "")):
+    mk = T[mask] if mask else None
+    e, g = w2_layer(T[xname], T[sname], mk)
+    fd_worst = max(fd_worst, check_gradient(lambda v: w2_layer(v, T[sname], mk)[0], T[xname], g, name))
+    add({"name": name, "kind": "w2_layer", "features": xname, "style": sname, "mask": mask}, e, {xname: g})
+for name, spec in (
+        ("style/w2/layers", {"layer_weights": [3.0, 1.0, 2.0],
+                             "images": [{"styles": ["s1_1", "s1_2", "s1_3"], "weight": 0.0}]}),
+        ("style/w2/blend", {"layer_weights": [1.0, 1.0, 1.0],
+                            "images": [{"styles": ["s1_1", "s1_2", "s1_3"], "weight": 2.0},
+                                       {"styles": ["s2_1", "s2_2", "s2_3"], "weight": 1.0}]}),
+        ("style/w2/masked_blend", {"layer_weights": [1.0, 2.0, 1.0],
+                                   "images": [{"styles": ["s1_1", "s1_2", "s1_3"], "weight": 1.0, "mask": "mask"},
+                                              {"styles": ["s2_1", "s2_2", "s2_3"], "weight": 3.0, "mask": "mask_inv"}]})):
+    e, g = style_total(feats, spec["layer_weights"], spec["images"], None, layer=w2_layer)
+    add(dict(name=name, kind="style", loss="w2", features=feats, norm="tutorial", **spec), e, g)
+print("w2: worst finite-difference disagreement with the hand-derived gradients %.2e" % fd_worst)
+
 out = {
-    "generator": "loss/testdata/reference.py (numpy %s, float64)" % np.__version__,
+    "generator": "loss/testdata/reference.py (numpy %s, scipy %s, float64)" % (np.__version__, scipy.__version__),
     "tensors": {k: {"shape": list(v.shape), "data": v.reshape(-1).tolist()} for k, v in tensors.items()},
     "cases": cases,
 }

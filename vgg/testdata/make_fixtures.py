@@ -12,7 +12,7 @@ Outputs (all in this folder):
   goldens.json                     what the files hold (row-major HWIO kernels, biases,
                                    mean pixels) and the activations of every layer
                                    (conv*, relu*, pool*) for fixed inputs of sizes 9x11
-                                   and 8x12, with avg and max pooling
+                                   and 8x12, with avg, max and l2 pooling
 
 The files follow the real imagenet-vgg-verydeep-19.mat layout (variable and field
 names, classes, dimension order, bias shapes, the fc6/fc7/fc8/prob tail), with small
@@ -28,7 +28,8 @@ shares nothing with TensorFlow. The network it computes is the one vgg.Build mak
         the output is ceil(H/2) x ceil(W/2); on odd sizes the last window hangs over
         the bottom/right edge and covers only the valid cells. Avg pooling divides by
         the number of valid cells (TensorFlow excludes padding from the average);
-        max pooling takes the max of the valid cells.
+        max pooling takes the max of the valid cells; l2 pooling the square root of
+        the mean of the squares of the valid cells.
 
 Golden arrays are stored as little-endian float32, base64-encoded, with their shape,
 so that goldens.json stays small and Go needs only encoding/json to read it.
@@ -52,7 +53,7 @@ MEAN_RGB = np.array([123.68, 116.779, 103.939])
 
 BLOCKS = {19: [2, 2, 4, 4, 4], 16: [2, 2, 3, 3, 3]}
 SIZES = [(9, 11), (8, 12)]
-POOLINGS = ["avg", "max"]
+POOLINGS = ["avg", "max", "l2"]
 
 
 def layer_names(arch):
@@ -279,6 +280,8 @@ def pool_same(x, kind):
             win = x[2 * i:min(2 * i + 2, h), 2 * j:min(2 * j + 2, w), :]
             if kind == "avg":
                 out[i, j] = win.reshape(-1, c).mean(axis=0)
+            elif kind == "l2":
+                out[i, j] = np.sqrt((win.reshape(-1, c) ** 2).mean(axis=0))
             else:
                 out[i, j] = win.reshape(-1, c).max(axis=0)
     return out
