@@ -234,7 +234,7 @@ install() {
   mkdir -p "$tmp/out/lib" "$tmp/out/include"
   python3 - "$whl" "$tmp/out" "$tmp"/nvidia/*.whl <<'PY'
 import os, shutil, sys, zipfile
-whl, out, nvidia = sys.argv[1], sys.argv[2], [w for w in sys.argv[3:] if w.endswith(".whl")]
+whl, out, nvidia = sys.argv[1], sys.argv[2], [w for w in sys.argv[3:] if w.endswith(".whl") and os.path.isfile(w)]  # an unmatched glob stays literal
 libs = {"tensorflow/libtensorflow_cc.so.2", "tensorflow/libtensorflow_framework.so.2"}
 # The headers that tensorflow/c/c_api.h and tensorflow/c/eager/c_api.h pull in.
 header_prefixes = ("tensorflow/include/tensorflow/c/", "tensorflow/include/xla/tsl/c/",
