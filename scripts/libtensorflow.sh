@@ -289,7 +289,8 @@ PY
     mv "$tmp/out" "$dest"
   fi
   local downloaded
-  downloaded=$(du -shc "$tmp"/wheel/*.whl "$tmp"/nvidia/*.whl 2>/dev/null | tail -n 1 | cut -f1)
+  # (du fails on the unmatched nvidia/*.whl of the CPU variant: not an error.)
+  downloaded=$( (du -shc "$tmp"/wheel/*.whl "$tmp"/nvidia/*.whl 2>/dev/null || true) | tail -n 1 | cut -f1)
   rm -rf "$tmp"
   trap - EXIT
   say "installed $wheel_name $version C library in $dest ($(du -sh "$dest" | cut -f1) on disk, $downloaded downloaded)"
