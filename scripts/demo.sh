@@ -50,7 +50,9 @@ export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-1}
 
 real=1
 if [ -z "$weights" ] && [ -z "${NEURALSTYLE_WEIGHTS:-}" ] && [ ! -f imagenet-vgg-verydeep-19.mat ]; then
-	if ! weights=$("$root/tools/lpips/run.sh" | tail -n 1); then
+	# Installed where vgg.FindWeights looks, so stylize finds it by itself
+	# (and says so).
+	if ! "$root/tools/lpips/run.sh" >/dev/null; then
 		real=0
 	fi
 fi
