@@ -39,6 +39,7 @@ type graphKey struct {
 	precision     Precision
 	clampPixels   bool
 	terms         string // termsKey of WithTerms
+	tiling        Tiling // Tile 0: untiled
 }
 
 // newGraphKey is the key of the graph that serves cfg's loss for an output of

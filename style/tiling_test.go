@@ -1,0 +1,167 @@
+package style
+
+import (
+	"context"
+	"image"
+	"image/color"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/neuralstyle/neuralstyle/imageio"
+	"github.com/neuralstyle/neuralstyle/vgg"
+)
+
+// halfMask is white on the left half, black on the right.
+func halfMask(w, h int, left bool) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			v := uint8(0)
+			if (x < w/2) == left {
+				v = 255
+			}
+			img.SetRGBA(x, y, color.RGBA{v, v, v, 255})
+		}
+	}
+	return img
+}
+
+// evalBoth evaluates the loss and gradient of one configuration at a noisy
+// image with the untiled engine and with the tiled one.
+func evalBoth(t *testing.T, m *vgg.Model, opts []Option, tiling Tiling, content, painting image.Image) (untiled, tiled evaluation, gu, gt []float32) {
+	t.Helper()
+	eval := func(pl MemoryPlan) (evaluation, []float32) {
+		tr, err := NewTransferer(append([]Option{WithModel(m), WithThreads(2, 1)}, opts...)...)
+		require.NoError(t, err)
+		defer tr.Close()
+		cfg, err := resolve(tr.base)
+		require.NoError(t, err)
+		p, err := tr.prepare(&cfg, content, painting)
+		require.NoError(t, err)
+		require.NoError(t, tr.useEngine(&cfg, p, pl))
+		mean := imageio.Mean(m.MeanPixel())
+		x, err := tr.setTargets(context.Background(), p, mean)
+		require.NoError(t, err)
+		rng := rand.New(rand.NewPCG(1, 2))
+		for i := range x {
+			x[i] += float32(rng.NormFloat64() * 20)
+		}
+		g := make([]float32, len(x))
+		ev, err := tr.engine.evaluate(x, g)
+		require.NoError(t, err)
+		return ev, g
+	}
+	untiled, gu = eval(MemoryPlan{})
+	tiled, gt = eval(MemoryPlan{Tiled: true, Tile: tiling.Tile, Halo: tiling.Halo})
+	return
+}
+
+// cosine and relL2 compare two gradients.
+func cosine(a, b []float32) float64 {
+	var ab, aa, bb float64
+	for i := range a {
+		ab += float64(a[i]) * float64(b[i])
+		aa += float64(a[i]) * float64(a[i])
+		bb += float64(b[i]) * float64(b[i])
+	}
+	return ab / math.Sqrt(aa*bb)
+}
+
+func relL2(a, b []float32) float64 {
+	var d, n float64
+	for i := range a {
+		d += (float64(a[i]) - float64(b[i])) * (float64(a[i]) - float64(b[i]))
+		n += float64(b[i]) * float64(b[i])
+	}
+	return math.Sqrt(d / n)
+}
+
+// Tiled evaluation at the default halo gives the untiled loss, each of its
+// terms, and the untiled gradient, for every loss the library has.
+func TestTiledMatchesUntiled(t *testing.T) {
+	m := fixtureModel(t)
+	w, h := 200, 152
+	halo, err := DefaultHalo(m.Arch(), "relu5_1")
+	require.NoError(t, err)
+	require.Equal(t, 80, halo, "VGG19's relu5_1 reaches 70 px beyond its block")
+	content, painting := contentImage(w, h), styleImage(120, 90)
+	cases := []struct {
+		name string
+		opts []Option
+	}{
+		{"defaults", nil},
+		{"norms", []Option{WithGramNorm(1), WithContentNorm(2), WithTVKind(1), WithTVWeight(1e-4)}},
+		{"two-styles-blended", []Option{WithExtraStyles(contentImage(90, 90)), WithStyleBlendWeights(1, 3)}},
+		{"masks", []Option{WithExtraStyles(contentImage(90, 90)), WithStyleMasks(halfMask(w, h, true), halfMask(w, h, false))}},
+		{"layers-max-pool-no-clamp", []Option{WithPooling(vgg.MaxPool), WithClampPixels(false),
+			WithContentLayers(map[string]float64{"relu2_2": 1, "conv4_2": 2}),
+			WithStyleLayers(map[string]float64{"relu1_1": 1, "relu3_1": 1, "relu5_1": 2})}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := append([]Option{WithMaxSize(w)}, tc.opts...)
+			u, ti, gu, gt := evalBoth(t, m, opts, Tiling{Tile: 64, Halo: halo}, content, painting)
+			t.Logf("loss %.6g tiled %.6g; gradient cosine %.9f, relative L2 %.3g", u.total, ti.total, cosine(gt, gu), relL2(gt, gu))
+			assert.InDelta(t, u.total, ti.total, 1e-5*u.total)
+			assert.InDelta(t, u.content, ti.content, 1e-5*u.total)
+			assert.InDelta(t, u.style, ti.style, 1e-5*u.total)
+			assert.InDelta(t, u.tv, ti.tv, 1e-5*u.total)
+			assert.GreaterOrEqual(t, cosine(gt, gu), 0.9999)
+			assert.LessOrEqual(t, relL2(gt, gu), 1e-3)
+		})
+	}
+}
+
+// Without a halo the tiles' borders see zero padding where the untiled
+// network sees the neighbours: the gradient is visibly wrong, so the tests
+// above do test the halo.
+func TestTiledWithoutHaloDiffers(t *testing.T) {
+	m := fixtureModel(t)
+	w, h := 200, 152
+	_, _, gu, gt := evalBoth(t, m, []Option{WithMaxSize(w)}, Tiling{Tile: 64, Halo: 0}, contentImage(w, h), styleImage(120, 90))
+	t.Logf("halo 0: gradient cosine %.6f, relative L2 %.3g", cosine(gt, gu), relL2(gt, gu))
+	assert.Greater(t, relL2(gt, gu), 1e-2)
+}
+
+func TestSplitTilesPartition(t *testing.T) {
+	for _, tc := range []struct{ w, h, tile, halo, align int }{
+		{200, 152, 64, 80, 16}, {513, 37, 128, 0, 16}, {16, 16, 16, 16, 16}, {1000, 700, 300, 64, 32},
+	} {
+		seen := make([]int, tc.w*tc.h)
+		for _, r := range splitTiles(tc.w, tc.h, tc.tile, tc.halo, tc.align) {
+			assert.Zero(t, r.ax0%tc.align, "%+v", r)
+			assert.Zero(t, r.ay0%tc.align, "%+v", r)
+			assert.LessOrEqual(t, r.ax0, r.x0)
+			assert.GreaterOrEqual(t, r.ax1, min(tc.w, r.x1+1))
+			for y := r.y0; y < r.y1; y++ {
+				for x := r.x0; x < r.x1; x++ {
+					seen[y*tc.w+x]++
+				}
+			}
+		}
+		for i, n := range seen {
+			require.Equal(t, 1, n, "pixel %d of %+v", i, tc)
+		}
+	}
+}
+
+func TestDefaultHalo(t *testing.T) {
+	for _, tc := range []struct {
+		arch  vgg.Arch
+		layer string
+		want  int
+	}{
+		{vgg.VGG16, "relu5_1", 64}, {vgg.VGG19, "relu5_1", 80}, {vgg.VGG16, "relu1_1", 1},
+		{vgg.VGG16, "conv4_2", 40}, {vgg.VGG19, "pool5", 128},
+	} {
+		got, err := DefaultHalo(tc.arch, tc.layer)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, got, "%v %s", tc.arch, tc.layer)
+	}
+	_, err := DefaultHalo(vgg.VGG16, "conv3_4")
+	assert.Error(t, err)
+}
