@@ -47,10 +47,10 @@ type MemoryPlan struct {
 	Width, Height int
 	// Tiled reports tiled evaluation; Tile and Halo are then the interior
 	// side and the halo in pixels, and Tiles their number.
-	Tiled            bool
-	Tile, Halo       int
-	Tiles            int
-	SinglePass       bool
+	Tiled      bool
+	Tile, Halo int
+	Tiles      int
+	SinglePass bool
 	// Store is the L-BFGS history (0 with Adam). StoreReduced reports that
 	// the model lowered it from optim.DefaultStore to fit the limit.
 	Store        int
@@ -259,12 +259,9 @@ func estimate(m *vgg.Model, cfg *config, s shape, t *Tiling, store int) MemoryPl
 	} else {
 		p.Tiled, p.Tile, p.Halo, p.SinglePass = true, t.Tile, t.Halo, t.SinglePass
 		align, _ := alignment(m.Arch(), deepest)
-		tiles := splitTiles(s.w, s.h, t.Tile, t.Halo, align)
-		p.Tiles = len(tiles)
-		var tw, th int
-		for _, r := range tiles {
-			tw, th = max(tw, r.width()), max(th, r.height())
-		}
+		nx, tw := tileSpan(s.w, t.Tile, t.Halo, align)
+		ny, th := tileSpan(s.h, t.Tile, t.Halo, align)
+		p.Tiles = nx * ny
 		// The content targets and the masks at every style layer, held per
 		// tile; the gradient being assembled.
 		images += content + 12*px

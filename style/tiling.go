@@ -153,6 +153,16 @@ func splitTiles(w, h, tile, halo, align int) []tileRect {
 	return out
 }
 
+// tileSpan returns the number of tiles along a side of n pixels and the
+// largest extent, halo included, that the network sees (as splitTiles).
+func tileSpan(n, tile, halo, align int) (count, widest int) {
+	c := cuts(n, tile, align)
+	for i := 0; i+1 < len(c); i++ {
+		widest = max(widest, min(n, c[i+1]+max(halo, 1))-max(0, c[i]-halo))
+	}
+	return len(c) - 1, widest
+}
+
 // cuts returns the interior borders along one side of n pixels: 0, s, 2s,
 // …, n, with s a multiple of align and about tile.
 func cuts(n, tile, align int) []int {

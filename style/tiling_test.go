@@ -165,3 +165,19 @@ func TestDefaultHalo(t *testing.T) {
 	_, err := DefaultHalo(vgg.VGG16, "conv3_4")
 	assert.Error(t, err)
 }
+
+func TestTileSpanMatchesSplit(t *testing.T) {
+	for _, tc := range []struct{ w, h, tile, halo, align int }{
+		{200, 152, 64, 80, 16}, {513, 37, 128, 0, 16}, {4096, 2731, 1024, 64, 16},
+	} {
+		tiles := splitTiles(tc.w, tc.h, tc.tile, tc.halo, tc.align)
+		var tw, th int
+		for _, r := range tiles {
+			tw, th = max(tw, r.width()), max(th, r.height())
+		}
+		nx, sw := tileSpan(tc.w, tc.tile, tc.halo, tc.align)
+		ny, sh := tileSpan(tc.h, tc.tile, tc.halo, tc.align)
+		assert.Equal(t, len(tiles), nx*ny)
+		assert.Equal(t, [2]int{tw, th}, [2]int{sw, sh})
+	}
+}

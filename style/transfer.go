@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-
 	"github.com/neuralstyle/neuralstyle/imageio"
 	"github.com/neuralstyle/neuralstyle/optim"
 	"github.com/neuralstyle/neuralstyle/tfruntime"
