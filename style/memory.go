@@ -32,8 +32,12 @@ type MemoryError struct {
 }
 
 func (e *MemoryError) Error() string {
-	return fmt.Sprintf("style: %d×%d px needs %s of memory even %s, %s available (%s): use a smaller WithMaxSize or Adam, or free memory",
-		e.Plan.Width, e.Plan.Height, formatBytes(e.Needed), e.Plan.mode(), formatBytes(e.Available), e.Source)
+	hint := "a smaller WithMaxSize"
+	if e.Plan.Store > 0 {
+		hint += " or Adam"
+	}
+	return fmt.Sprintf("style: %d×%d px needs %s of memory even %s, %s available (%s): use %s, or free memory",
+		e.Plan.Width, e.Plan.Height, formatBytes(e.Needed), e.Plan.mode(), formatBytes(e.Available), e.Source, hint)
 }
 
 // Is makes errors.Is(err, ErrMemory) hold.
@@ -146,13 +150,20 @@ func layerBytes(m *vgg.Model, name string, h, w int) int64 {
 	return 4 * int64(lh) * int64(lw) * int64(c)
 }
 
-// weightBytes is the size of the convolutions' weights up to deepest.
+// weightBytes is the size of the convolutions' weights up to deepest,
+// from the layers' channel counts (m.Conv would copy the weights).
 func weightBytes(m *vgg.Model, deepest string) int64 {
 	var total int64
+	cin := 3
 	for _, name := range m.LayerNames() {
-		if c, err := m.Conv(name); err == nil {
-			total += 4 * int64(len(c.Kernel)+len(c.Bias))
+		_, _, c, err := m.LayerShape(name, 1, 1)
+		if err != nil {
+			return 0
 		}
+		if strings.HasPrefix(name, "conv") {
+			total += 4 * int64(9*cin*c+c)
+		}
+		cin = c
 		if name == deepest {
 			break
 		}

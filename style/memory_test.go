@@ -112,3 +112,12 @@ func TestWithMemoryLimitInvalid(t *testing.T) {
 	_, err = resolve([]Option{WithTiling(Tiling{SinglePass: true}), WithOptimizer(Adam(1))})
 	assert.NoError(t, err)
 }
+
+func TestWeightBytes(t *testing.T) {
+	m := fixtureModel(t)
+	var want int64
+	for _, c := range m.Convs() {
+		want += 4 * int64(len(c.Kernel)+len(c.Bias))
+	}
+	assert.Equal(t, want, weightBytes(m, "pool5"))
+}

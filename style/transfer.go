@@ -362,6 +362,23 @@ func placement(cfg *config) (tfruntime.Device, error) {
 	return d, nil
 }
 
+// Plan returns the memory model's plan for every scale of a transfer of
+// content in the style of styleImage with the Transferer's options followed
+// by opts, without running it: how each scale would be evaluated (untiled
+// or tiled, the tile size, the L-BFGS store) and its predicted peak
+// memory. A transfer that would be refused gets the *MemoryError that
+// Transfer would return. Planning resizes nothing and allocates little.
+func (t *Transferer) Plan(content, styleImage image.Image, opts ...Option) ([]MemoryPlan, error) {
+	cfg, err := resolve(append(append([]Option(nil), t.base...), opts...))
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLayerNames(t.model.Arch(), &cfg); err != nil {
+		return nil, err
+	}
+	return t.plan(&cfg, content, styleImage, scaleSchedule(cfg.multiScaleMin, cfg.maxSize, content))
+}
+
 // plan runs the memory model for every scale (see WithMemoryLimit). Images
 // that are nil or empty are left to prepare to report.
 func (t *Transferer) plan(cfg *config, content, styleImage image.Image, sizes []int) ([]MemoryPlan, error) {
