@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"image"
 	"os"
 	"strings"
 	"time"
@@ -68,9 +69,6 @@ func run() error {
 		in         = flag.String("in", "bench/posters.jsonl", "JSON lines to plot")
 	)
 	flag.Parse()
-	if *plotOut != "" {
-		return plotFile(*in, *plotOut)
-	}
 	c, err := imageio.Load(*content, imageio.DecodeOptions{})
 	if err != nil {
 		return err
@@ -79,25 +77,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	opts := []style.Option{style.WithMaxSize(*size), style.WithIterations(*iterations)}
-	switch *optimizer {
-	case "adam":
-		opts = append(opts, style.WithOptimizer(style.Adam(1)))
-	case "lbfgs":
-		opts = append(opts, style.WithOptimizer(style.LBFGS()))
-	default:
-		return fmt.Errorf("-optimizer %q: want adam or lbfgs", *optimizer)
+	if *plotOut != "" {
+		return plotFile(*in, *plotOut, c, s)
 	}
-	switch *mode {
-	case "auto":
-	case "untiled":
-		opts = append(opts, style.WithoutTiling())
-	case "tiled":
-		opts = append(opts, style.WithTiling(style.Tiling{Tile: *tile, Halo: *halo}))
-	case "single-pass":
-		opts = append(opts, style.WithTiling(style.Tiling{Tile: *tile, Halo: *halo, SinglePass: true}))
-	default:
-		return fmt.Errorf("-mode %q: want auto, untiled, tiled or single-pass", *mode)
+	opts, err := options(*size, *iterations, *mode, *tile, *halo, *optimizer)
+	if err != nil {
+		return err
 	}
 	if *limit > 0 {
 		opts = append(opts, style.WithMemoryLimit(*limit))
@@ -186,6 +171,28 @@ func loadAvg() string {
 	return strings.Join(f[:3], " ")
 }
 
+// predict sets each record's Predicted to what the memory model says now
+// (the records keep what it said when they ran in the file).
+func predict(recs []record, c, s image.Image) error {
+	t, err := style.NewTransferer()
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	for i, r := range recs {
+		opts, err := options(r.Size, 1, r.Mode, r.Tile, r.Halo, r.Optimizer)
+		if err != nil {
+			return err
+		}
+		plans, err := t.Plan(c, s, opts...)
+		if err != nil {
+			return err
+		}
+		recs[i].Predicted = plans[len(plans)-1].Needed
+	}
+	return nil
+}
+
 // readRecords reads the JSON lines of path.
 func readRecords(path string) ([]record, error) {
 	b, err := os.ReadFile(path)
@@ -204,4 +211,29 @@ func readRecords(path string) ([]record, error) {
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// options are the library options of one run.
+func options(size, iterations int, mode string, tile, halo int, optimizer string) ([]style.Option, error) {
+	opts := []style.Option{style.WithMaxSize(size), style.WithIterations(iterations)}
+	switch optimizer {
+	case "adam":
+		opts = append(opts, style.WithOptimizer(style.Adam(1)))
+	case "lbfgs":
+		opts = append(opts, style.WithOptimizer(style.LBFGS()))
+	default:
+		return nil, fmt.Errorf("-optimizer %q: want adam or lbfgs", optimizer)
+	}
+	switch mode {
+	case "auto":
+	case "untiled":
+		opts = append(opts, style.WithoutTiling())
+	case "tiled":
+		opts = append(opts, style.WithTiling(style.Tiling{Tile: tile, Halo: halo}))
+	case "single-pass":
+		opts = append(opts, style.WithTiling(style.Tiling{Tile: tile, Halo: halo, SinglePass: true}))
+	default:
+		return nil, fmt.Errorf("-mode %q: want auto, untiled, tiled or single-pass", mode)
+	}
+	return opts, nil
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"image"
 	"image/color"
 	"os"
+	"slices"
 	"sort"
 
 	"gonum.org/v1/plot"
@@ -23,10 +25,17 @@ var colours = map[string]color.RGBA{
 // plotFile draws, from the records of in, peak RSS (measured and
 // predicted) and seconds per iteration against megapixels, side by side,
 // into the PNG out.
-func plotFile(in, out string) error {
+func plotFile(in, out string, content, painting image.Image) error {
 	recs, err := readRecords(in)
 	if err != nil {
 		return err
+	}
+	if err := predict(recs, content, painting); err != nil {
+		return err
+	}
+	for _, r := range recs {
+		fmt.Printf("%-11s %4d×%-4d tile %4d: peak RSS %.2f GiB, predicted %.2f GiB (%+.0f %%), %.1f s/iteration\n", r.Mode, r.Width, r.Height, r.Tile,
+			float64(r.PeakRSS)/(1<<30), float64(r.Predicted)/(1<<30), 100*(float64(r.Predicted)/float64(r.PeakRSS)-1), r.SecPerIter)
 	}
 	if len(recs) == 0 {
 		return fmt.Errorf("%s: no records", in)
@@ -42,10 +51,26 @@ func plotFile(in, out string) error {
 	speed.X.Label.Text = "megapixels"
 	speed.Y.Label.Text = "seconds"
 	speed.Legend.Top, speed.Legend.Left = true, true
-	for _, mode := range []string{"untiled", "tiled", "single-pass"} {
+	type series struct {
+		mode string
+		tile int
+	}
+	var keys []series
+	for _, r := range recs {
+		if k := (series{r.Mode, r.Tile}); !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].mode != keys[j].mode {
+			return keys[i].mode > keys[j].mode // untiled, tiled, single-pass
+		}
+		return keys[i].tile < keys[j].tile
+	})
+	for _, k := range keys {
 		var measured, predicted, secs plotter.XYs
 		for _, r := range recs {
-			if r.Mode != mode {
+			if r.Mode != k.mode || r.Tile != k.tile {
 				continue
 			}
 			mp := float64(r.Width*r.Height) / 1e6
@@ -55,18 +80,22 @@ func plotFile(in, out string) error {
 				secs = append(secs, plotter.XY{X: mp, Y: r.SecPerIter})
 			}
 		}
-		if len(measured) == 0 {
-			continue
+		name := k.mode
+		if k.tile > 0 {
+			name = fmt.Sprintf("%s %d px", k.mode, k.tile)
 		}
-		c := colours[mode]
-		if err := addLine(mem, measured, c, false, mode+" measured"); err != nil {
+		c := colours[k.mode]
+		if k.tile > 256 {
+			c.R, c.G, c.B = c.R/2, c.G/2, c.B/2 // larger tiles darker
+		}
+		if err := addLine(mem, measured, c, false, name+" measured"); err != nil {
 			return err
 		}
-		if err := addLine(mem, predicted, c, true, mode+" predicted"); err != nil {
+		if err := addLine(mem, predicted, c, true, name+" predicted"); err != nil {
 			return err
 		}
 		if len(secs) > 0 {
-			if err := addLine(speed, secs, c, false, mode); err != nil {
+			if err := addLine(speed, secs, c, false, name); err != nil {
 				return err
 			}
 		}
