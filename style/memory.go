@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/neuralstyle/neuralstyle/imageio"
+	"github.com/neuralstyle/neuralstyle/loss"
 	"github.com/neuralstyle/neuralstyle/optim"
 	"github.com/neuralstyle/neuralstyle/vgg"
 )
@@ -29,6 +30,8 @@ type MemoryError struct {
 	// Source says where Available comes from: "WithMemoryLimit" or
 	// "MemAvailable" (the default).
 	Source string
+	// Note, if not empty, says why no tiled plan was considered.
+	Note string
 }
 
 func (e *MemoryError) Error() string {
@@ -36,8 +39,12 @@ func (e *MemoryError) Error() string {
 	if e.Plan.Store > 0 {
 		hint += " or Adam"
 	}
-	return fmt.Sprintf("style: %d×%d px needs %s of memory even %s, %s available (%s): use %s, or free memory",
-		e.Plan.Width, e.Plan.Height, formatBytes(e.Needed), e.Plan.mode(), formatBytes(e.Available), e.Source, hint)
+	note := ""
+	if e.Note != "" {
+		note = " (" + e.Note + ")"
+	}
+	return fmt.Sprintf("style: %d×%d px needs %s of memory even %s%s, %s available (%s): use %s, or free memory",
+		e.Plan.Width, e.Plan.Height, formatBytes(e.Needed), e.Plan.mode(), note, formatBytes(e.Available), e.Source, hint)
 }
 
 // Is makes errors.Is(err, ErrMemory) hold.
@@ -306,6 +313,20 @@ func estimate(m *vgg.Model, cfg *config, s shape, t *Tiling, store int) MemoryPl
 // cfg's tiling option, if any, is followed instead of the choice. It
 // returns a *MemoryError when nothing fits.
 func plan(m *vgg.Model, cfg *config, s shape, limit int64, source string) (MemoryPlan, error) {
+	untileable := untileable(cfg)
+	if untileable != "" && cfg.tiling != nil {
+		return MemoryPlan{}, invalid("WithTiling", fmt.Sprintf("%+v", *cfg.tiling), "tiled evaluation does not support "+untileable+" yet")
+	}
+	if untileable != "" && !cfg.untiled {
+		c := *cfg
+		c.untiled = true
+		p, err := plan(m, &c, s, limit, source)
+		var me *MemoryError
+		if errors.As(err, &me) {
+			me.Note = "tiled evaluation does not support " + untileable + " yet"
+		}
+		return p, err
+	}
 	deepest := deepestLayer(m.Arch(), cfg)
 	align, _ := alignment(m.Arch(), deepest)
 	halo, _ := DefaultHalo(m.Arch(), deepest)
@@ -367,6 +388,22 @@ func plan(m *vgg.Model, cfg *config, s shape, limit int64, source string) (Memor
 	c := *cheapest
 	c.Limit = limit
 	return c, &MemoryError{Needed: c.Needed, Available: limit, Plan: c, Source: source}
+}
+
+// untileable names the options that tiled evaluation cannot serve yet, or
+// returns "": the W2 style loss (its statistics are a mean, a covariance
+// and its square root rather than a sum over positions; tiling them needs
+// the global mean first) and caller-built terms (WithTerms), whose graphs
+// see the whole image.
+func untileable(cfg *config) string {
+	var opts []string
+	if cfg.styleLoss == loss.W2 {
+		opts = append(opts, "WithStyleLoss(loss.W2)")
+	}
+	if len(cfg.terms) > 0 {
+		opts = append(opts, "WithTerms")
+	}
+	return strings.Join(opts, " or ")
 }
 
 // reduced marks a plan whose store is below the default.

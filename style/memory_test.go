@@ -7,6 +7,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	tf "github.com/wamuir/graft/tensorflow"
+	"github.com/wamuir/graft/tensorflow/op"
+
+	"github.com/neuralstyle/neuralstyle/loss"
 )
 
 // planFor runs the planner for a w×h output with the fixture network.
@@ -120,4 +124,25 @@ func TestWeightBytes(t *testing.T) {
 		want += 4 * int64(len(c.Kernel)+len(c.Bias))
 	}
 	assert.Equal(t, want, weightBytes(m, "pool5"))
+}
+
+// The W2 style loss and caller-built terms are not tiled yet: forcing
+// tiles is an error naming the combination, and a request too large for
+// untiled evaluation is refused saying why no tiles were tried.
+func TestUntileableOptions(t *testing.T) {
+	term := Term{Name: "zero", Weight: 1, Build: func(s *op.Scope, image tf.Output, _ []tf.Output) (tf.Output, error) {
+		return op.Const(s, float32(0)), nil
+	}}
+	for name, opt := range map[string]Option{"WithStyleLoss(loss.W2)": WithStyleLoss(loss.W2), "WithTerms": WithTerms(term)} {
+		_, err := transfer(t, opt, WithTiling(Tiling{Tile: 16}))
+		require.ErrorIs(t, err, ErrInvalidOption, name)
+		assert.Contains(t, err.Error(), "WithTiling")
+		assert.Contains(t, err.Error(), "does not support "+name)
+
+		_, err = Transfer(context.Background(), contentImage(40, 32), styleImage(36, 36),
+			WithModel(fixtureModel(t)), WithMaxSize(65536), WithMemoryLimit(8<<30), opt)
+		require.ErrorIs(t, err, ErrMemory, name)
+		assert.Contains(t, err.Error(), "even untiled")
+		assert.Contains(t, err.Error(), "tiled evaluation does not support "+name)
+	}
 }

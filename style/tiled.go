@@ -145,6 +145,9 @@ type tileTV struct {
 
 // newTiledEngine builds the tiled graph for key and opens a session.
 func newTiledEngine(m *vgg.Model, key graphKey, c *config, t Tiling) (e *tiledEngine, err error) {
+	if u := untileable(c); u != "" {
+		return nil, invalid("WithTiling", fmt.Sprintf("%+v", t), "tiled evaluation does not support "+u+" yet")
+	}
 	g := tf.NewGraph()
 	s := op.NewScopeWithGraph(g)
 	e = &tiledEngine{key: key, model: m, tiling: t, weights: key.weights}

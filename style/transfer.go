@@ -518,7 +518,9 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 			return nil, scaleStart{}, err
 		}
 	}
-	e.termValues = termInputs(cfg.terms)
+	if ue, ok := e.(*engine); ok {
+		ue.termValues = termInputs(cfg.terms)
+	}
 
 	res := &Result{}
 	var last evaluation

@@ -192,7 +192,7 @@ type job struct {
 	optimizer       string
 	quiet           bool
 	device          string // -device, "" = the default
-	memoryLimit     int64 // bytes; 0: the library's default
+	memoryLimit     int64  // bytes; 0: the library's default
 
 	// opts are the library options that follow from the flags (everything
 	// but the weights, the images and the callbacks).
