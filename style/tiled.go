@@ -1,7 +1,6 @@
 package style
 
 import (
-	"bytes"
 	"fmt"
 	"maps"
 	"slices"
@@ -310,17 +309,8 @@ func newTiledEngine(m *vgg.Model, key graphKey, c *config, t Tiling) (e *tiledEn
 			return nil, err
 		}
 	}
-	opts, err := sessionOptions(key)
-	if err != nil {
+	if e.sess, err = openSession(e.graph, key, e.net); err != nil {
 		return nil, err
-	}
-	if e.sess, err = tf.NewSession(e.graph, opts); err != nil {
-		return nil, fmt.Errorf("style: starting a TensorFlow session: %w", err)
-	}
-	liveSessions.Add(1)
-	if err := e.net.Init(e.sess); err != nil {
-		e.close()
-		return nil, fmt.Errorf("style: loading the weights into the session: %w", err)
 	}
 	return e, nil
 }
@@ -341,13 +331,9 @@ func normalized(layers map[string]float64, names []string) []float64 {
 // place re-imports the graph with device as every node's default (see
 // engine.place) and points the engine's outputs at the new graph.
 func (e *tiledEngine) place(device string) error {
-	var def bytes.Buffer
-	if _, err := e.graph.WriteTo(&def); err != nil {
-		return fmt.Errorf("style: WithDevice(%q): serializing the graph: %w", device, err)
-	}
-	g := tf.NewGraph()
-	if err := g.ImportWithOptions(def.Bytes(), tf.GraphImportOptions{Device: device}); err != nil {
-		return fmt.Errorf("style: WithDevice(%q): %w", device, err)
+	g, err := reimport(e.graph, device)
+	if err != nil {
+		return err
 	}
 	remap := func(o *tf.Output) {
 		if o.Op != nil {

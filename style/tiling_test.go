@@ -312,3 +312,11 @@ func BenchmarkTiledHalo(b *testing.B) {
 		}
 	}
 }
+
+// Tiled evaluation places its graph like the untiled one.
+func TestTiledWithDevice(t *testing.T) {
+	res, err := transfer(t, WithTiling(Tiling{Tile: 16}), WithDevice("/cpu:0"), WithIterations(2))
+	require.NoError(t, err)
+	assert.True(t, res.Plans[0].Tiled)
+	assert.Greater(t, res.Plans[0].Tiles, 1)
+}
