@@ -42,15 +42,21 @@ func plotFile(in, out string, content, painting image.Image) error {
 	}
 	sort.Slice(recs, func(i, j int) bool { return recs[i].Width*recs[i].Height < recs[j].Width*recs[j].Height })
 	mem := plot.New()
-	mem.Title.Text = "Peak resident memory (VGG16, Adam)"
+	mem.Title.Text = "Peak resident memory (VGG16, Adam; dashed: predicted)"
 	mem.X.Label.Text = "megapixels"
 	mem.Y.Label.Text = "GiB"
-	mem.Legend.Top, mem.Legend.Left = true, true
+	mem.Legend.Top, mem.Legend.Left = false, false
 	speed := plot.New()
 	speed.Title.Text = "Time per iteration (loaded 2-core machine)"
 	speed.X.Label.Text = "megapixels"
 	speed.Y.Label.Text = "seconds"
-	speed.Legend.Top, speed.Legend.Left = true, true
+	speed.Legend.Top, speed.Legend.Left = false, false
+	for _, p := range []*plot.Plot{mem, speed} {
+		// Log-log: the sizes span 50 kpx … 11 Mpx, and the lines run from
+		// the bottom left to the top right, leaving the legend its corner.
+		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	}
 	type series struct {
 		mode string
 		tile int
