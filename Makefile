@@ -90,3 +90,7 @@ goldens: ## regenerate fixtures and golden values with the pinned numpy/scipy (n
 .PHONY: bench
 bench: runtime ## compare with TF-Python and PyTorch on this machine (bench/results.md; ~30 min, not CI)
 	@bench/run.sh
+
+.PHONY: posters
+posters: runtime ## peak RSS and s/iteration against size, tiled and untiled, and the memory model's predictions (bench/posters.png; tens of minutes, not CI)
+	@bench/posters.sh

@@ -55,7 +55,7 @@ func checkContentLayer(fn string, x, target tf.Output, norm ContentNorm) (dims, 
 
 func (b builder) contentLayer(x, target tf.Output, norm ContentNorm, d dims) tf.Output {
 	diff := op.Sub(b.f(), x, target)
-	return b.scale(b.sum(op.Square(b.f(), diff), 4), norm.factor(d.n, d.area()))
+	return b.scale(b.sum(op.Square(b.f(), diff), 4), norm.Factor(d.n, d.area()))
 }
 
 // ContentSpec describes a content loss over one or more layers.

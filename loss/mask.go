@@ -37,14 +37,9 @@ func checkMask(fn string, mask tf.Output) (h, w int64, err error) {
 // integer factors it is the plain block mean.
 func areaWeights(out, in int64) []float64 {
 	m := make([]float64, out*in)
-	scale := float64(in) / float64(out)
-	for i := range out {
-		lo, hi := float64(i)*scale, float64(i+1)*scale
-		for p := int64(math.Floor(lo)); p < in && float64(p) < hi; p++ {
-			overlap := math.Min(float64(p+1), hi) - math.Max(float64(p), lo)
-			if overlap > 0 {
-				m[i*in+p] = overlap / scale
-			}
+	for i, r := range sparseArea(int(out), int(in)) {
+		for k, p := range r.idx {
+			m[int64(i)*in+int64(p)] = r.w[k]
 		}
 	}
 	return m
@@ -65,4 +60,64 @@ func (b builder) resizeMask(mask tf.Output, mh, mw, h, w int64) tf.Output {
 		mask = op.MatMul(b.f(), mask, b.matrix(areaWeights(w, mw), w, mw), op.MatMulTransposeB(true))
 	}
 	return mask
+}
+
+// ResizeMask resamples a row-major mh × mw mask to h × w by area averaging,
+// the rule by which MaskedStyleLayer resamples its mask to a layer (the
+// weights of areaWeights, applied as A·mask·Bᵀ), computed in Go in float64
+// and returned in float32. Tiled evaluation (package style) uses it to crop
+// a layer's mask per tile. Sizes must be positive and len(mask) = mh·mw;
+// otherwise the error matches ErrShape.
+func ResizeMask(mask []float32, mh, mw, h, w int) ([]float32, error) {
+	if mh <= 0 || mw <= 0 || h <= 0 || w <= 0 || len(mask) != mh*mw {
+		return nil, fmt.Errorf("loss: resize mask: %w: %d values for %d×%d, to %d×%d", ErrShape, len(mask), mh, mw, h, w)
+	}
+	rows := sparseArea(h, mh)
+	cols := sparseArea(w, mw)
+	tmp := make([]float64, h*mw) // A·mask
+	for i, r := range rows {
+		dst := tmp[i*mw : (i+1)*mw]
+		for k, p := range r.idx {
+			src, wt := mask[p*mw:(p+1)*mw], r.w[k]
+			for x, v := range src {
+				dst[x] += wt * float64(v)
+			}
+		}
+	}
+	out := make([]float32, h*w)
+	for i := range h {
+		src := tmp[i*mw : (i+1)*mw]
+		for j, c := range cols {
+			var s float64
+			for k, p := range c.idx {
+				s += c.w[k] * src[p]
+			}
+			out[i*w+j] = float32(s)
+		}
+	}
+	return out, nil
+}
+
+// areaRow is one row of areaWeights without its zeros.
+type areaRow struct {
+	idx []int
+	w   []float64
+}
+
+// sparseArea returns the rows of areaWeights(out, in), each with only its
+// non-zero weights.
+func sparseArea(out, in int) []areaRow {
+	rows := make([]areaRow, out)
+	scale := float64(in) / float64(out)
+	for i := range rows {
+		lo, hi := float64(i)*scale, float64(i+1)*scale
+		for p := int(math.Floor(lo)); p < in && float64(p) < hi; p++ {
+			overlap := math.Min(float64(p+1), hi) - math.Max(float64(p), lo)
+			if overlap > 0 {
+				rows[i].idx = append(rows[i].idx, p)
+				rows[i].w = append(rows[i].w, overlap/scale)
+			}
+		}
+	}
+	return rows
 }

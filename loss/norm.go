@@ -38,6 +38,17 @@ func (n GramNorm) String() string {
 
 func (n GramNorm) valid() bool { return n == GramTutorial || n == GramMean }
 
+// Factor returns the constant a style layer of the given channel count N
+// multiplies Σ(Ĝ_x − Ĝ_s)² by: 1/(4·N²) for GramTutorial, 1/N² for
+// GramMean.
+func (n GramNorm) Factor(channels int64) float64 {
+	k := 1 / (float64(channels) * float64(channels))
+	if n == GramTutorial {
+		k /= 4
+	}
+	return k
+}
+
 // ParseGramNorm returns the GramNorm named s ("tutorial" or "mean",
 // case-insensitive). Any other name is an error matching ErrInvalid.
 func ParseGramNorm(s string) (GramNorm, error) {
@@ -84,8 +95,9 @@ func (n ContentNorm) String() string {
 
 func (n ContentNorm) valid() bool { return n >= ContentTutorial && n <= ContentHalf }
 
-// factor returns K for a layer of n channels and area m.
-func (n ContentNorm) factor(channels, area int64) float64 {
+// Factor returns K for a layer of the given channel count N and area M =
+// H·W: the constant ContentLayer multiplies the squared distance by.
+func (n ContentNorm) Factor(channels, area int64) float64 {
 	switch n {
 	case ContentMean:
 		return 1 / (float64(channels) * float64(area))

@@ -146,11 +146,7 @@ func (b builder) symmetricGram(f tf.Output) tf.Output {
 // styleDistance is the normalized squared distance of two n × n mean Grams.
 func (b builder) styleDistance(g, target tf.Output, norm GramNorm, n int64) tf.Output {
 	diff := op.Sub(b.f(), g, target)
-	k := 1 / (float64(n) * float64(n))
-	if norm == GramTutorial {
-		k /= 4
-	}
-	return b.scale(b.sum(op.Square(b.f(), diff), 2), k)
+	return b.scale(b.sum(op.Square(b.f(), diff), 2), norm.Factor(n))
 }
 
 // StyleImage is one style image's part of a Style loss.

@@ -334,7 +334,7 @@ func float32Loss(b testing.TB, opts []Option, content, painting, img image.Image
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := t.useEngine(&cfg, p); err != nil {
+	if err := t.useEngine(&cfg, p, MemoryPlan{}); err != nil {
 		b.Fatal(err)
 	}
 	mean := imageio.Mean(t.model.MeanPixel())

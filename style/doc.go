@@ -33,6 +33,20 @@
 // conv4_2; style relu1_1 … relu5_1 at 0.2 each; α = 5, β = 1e4, γ = 1e-3;
 // L-BFGS for 1000 iterations; 512 pixels; average pooling.
 //
+// # Large images: memory and tiling
+//
+// Before any image is resized, a memory model predicts the peak resident
+// memory of the transfer at every scale (the TensorFlow runtime, the
+// weights, the network's activations per layer, the optimizer's state and
+// the image-sized buffers) and compares it with the limit (WithMemoryLimit;
+// default: the memory the machine has available). When the whole image
+// does not fit, the loss is evaluated tile by tile (Tiling), exactly: the
+// style term's Gram matrices are summed over the tiles' interiors before
+// the residual is fed back to each tile. If even the smallest tiles do not
+// fit, the L-BFGS history is shortened; if nothing fits, Transfer returns a
+// *MemoryError naming the memory needed and available, having allocated
+// nothing large. Result.Plans and Transferer.Plan report the choices.
+//
 // # Errors, cancellation and resources
 //
 // Options are checked before any work; a bad one gives an error matching

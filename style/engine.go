@@ -39,6 +39,7 @@ type graphKey struct {
 	precision     Precision
 	clampPixels   bool
 	terms         string // termsKey of WithTerms
+	tiling        Tiling // Tile 0: untiled
 }
 
 // newGraphKey is the key of the graph that serves cfg's loss for an output of
@@ -268,20 +269,30 @@ func newEngine(m *vgg.Model, key graphKey, c *config) (e *engine, err error) {
 			return nil, err
 		}
 	}
+	if e.sess, err = openSession(e.graph, key, e.net); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// openSession starts a session on g with key's options, counts it in
+// liveSessions and loads net's weights into it.
+func openSession(g *tf.Graph, key graphKey, net *vgg.Net) (*tf.Session, error) {
 	opts, err := sessionOptions(key)
 	if err != nil {
 		return nil, err
 	}
-	e.sess, err = tf.NewSession(e.graph, opts)
+	sess, err := tf.NewSession(g, opts)
 	if err != nil {
 		return nil, fmt.Errorf("style: starting a TensorFlow session: %w", err)
 	}
 	liveSessions.Add(1)
-	if err := e.net.Init(e.sess); err != nil {
-		e.close()
+	if err := net.Init(sess); err != nil {
+		sess.Close()
+		liveSessions.Add(-1)
 		return nil, fmt.Errorf("style: loading the weights into the session: %w", err)
 	}
-	return e, nil
+	return sess, nil
 }
 
 // group returns one op that runs all of ops.
@@ -300,17 +311,27 @@ func orderedLayers(arch vgg.Arch, layers map[string]float64) []string {
 	return out
 }
 
+// reimport returns a copy of g with device as the default device of every
+// node (see engine.place).
+func reimport(g *tf.Graph, device string) (*tf.Graph, error) {
+	var def bytes.Buffer
+	if _, err := g.WriteTo(&def); err != nil {
+		return nil, fmt.Errorf("style: WithDevice(%q): serializing the graph: %w", device, err)
+	}
+	out := tf.NewGraph()
+	if err := out.ImportWithOptions(def.Bytes(), tf.GraphImportOptions{Device: device}); err != nil {
+		return nil, fmt.Errorf("style: WithDevice(%q): %w", device, err)
+	}
+	return out, nil
+}
+
 // place moves every op of the graph onto device. graft's op.Gradients
 // refuses scopes with a device, so the graph is built without one and
 // re-imported with the device as the default of every node.
 func (e *engine) place(device string) error {
-	var def bytes.Buffer
-	if _, err := e.graph.WriteTo(&def); err != nil {
-		return fmt.Errorf("style: WithDevice(%q): serializing the graph: %w", device, err)
-	}
-	g := tf.NewGraph()
-	if err := g.ImportWithOptions(def.Bytes(), tf.GraphImportOptions{Device: device}); err != nil {
-		return fmt.Errorf("style: WithDevice(%q): %w", device, err)
+	g, err := reimport(e.graph, device)
+	if err != nil {
+		return err
 	}
 	remap := func(o tf.Output) tf.Output { return g.Operation(o.Op.Name()).Output(o.Index) }
 	remapOp := func(o *tf.Operation) *tf.Operation { return g.Operation(o.Name()) }

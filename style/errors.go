@@ -21,10 +21,12 @@ var (
 
 // Limits on image sizes. The network halves the image five times (pool1 …
 // pool5), so a side shorter than 16 pixels leaves nothing for the deepest
-// layers; sides beyond 8192 would need tens of GiB.
+// layers. The largest side is limited by memory (WithMemoryLimit), which
+// is checked before any large allocation; maxSide only keeps pixel counts
+// within int64 arithmetic with room to spare.
 const (
 	minSide = 16
-	maxSide = 8192
+	maxSide = 1 << 17
 )
 
 // validDevice accepts TensorFlow device names such as "/cpu:0", "/gpu:1",

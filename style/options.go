@@ -166,6 +166,10 @@ type config struct {
 	colorMatch     bool
 	clampPixels    bool
 
+	memoryLimit int64   // bytes; 0: availableMemory()
+	tiling      *Tiling // forced tiled evaluation; nil: the planner's choice
+	untiled     bool    // forced untiled evaluation
+
 	device       string
 	intraThreads int
 	interThreads int

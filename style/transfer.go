@@ -10,10 +10,7 @@ import (
 	"sync"
 	"time"
 
-	tf "github.com/wamuir/graft/tensorflow"
-
 	"github.com/neuralstyle/neuralstyle/imageio"
-	"github.com/neuralstyle/neuralstyle/internal/tfutil"
 	"github.com/neuralstyle/neuralstyle/optim"
 	"github.com/neuralstyle/neuralstyle/tfruntime"
 	"github.com/neuralstyle/neuralstyle/vgg"
@@ -38,6 +35,10 @@ type Result struct {
 	// the one WithDevice named, else the first GPU TensorFlow sees, else
 	// the CPU (see package tfruntime).
 	Device string
+	// Plans holds the memory model's plan of each scale, coarse to fine:
+	// untiled or tiled, the tile size, the L-BFGS store and the predicted
+	// peak memory (see WithMemoryLimit).
+	Plans []MemoryPlan
 }
 
 // Transferer runs style transfers with one network, reusing the TensorFlow
@@ -52,7 +53,7 @@ type Transferer struct {
 	mu     sync.Mutex
 	base   []Option
 	model  *vgg.Model
-	engine *engine
+	engine evaluator
 	closed bool
 }
 
@@ -92,7 +93,10 @@ func (t *Transferer) Close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.closed = true
-	err := t.engine.close()
+	var err error
+	if t.engine != nil {
+		err = t.engine.close()
+	}
 	t.engine = nil
 	return err
 }
@@ -120,6 +124,10 @@ func resolve(opts []Option) (config, error) {
 		if err := o.apply(&cfg); err != nil {
 			return cfg, err
 		}
+	}
+	if cfg.tiling != nil && cfg.tiling.SinglePass && cfg.optimizer.name != "adam" {
+		return cfg, invalid("WithTiling", fmt.Sprintf("%+v", *cfg.tiling), "SinglePass needs WithOptimizer(Adam(…)): "+
+			"its gradient lags one evaluation behind, which L-BFGS's line search cannot take")
 	}
 	if cfg.precision == BFloat16 && cfg.optimizer.name != "adam" {
 		return cfg, invalid("WithPrecision", BFloat16, "needs WithOptimizer(Adam(…)): L-BFGS's line search "+
@@ -268,6 +276,11 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 		return nil, err
 	}
 	sizes := scaleSchedule(cfg.multiScaleMin, cfg.maxSize, content)
+	// Plan the memory of every scale before any image is resized.
+	plans, err := t.plan(&cfg, content, styleImage, sizes)
+	if err != nil {
+		return nil, err
+	}
 	// Validate the images at every scale before any work.
 	steps := make([]*prepared, len(sizes))
 	for i, size := range sizes {
@@ -294,7 +307,7 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 		evals int
 	)
 	for i, p := range steps {
-		if err := t.useEngine(&cfg, p); err != nil {
+		if err := t.useEngine(&cfg, p, plans[i]); err != nil {
 			return nil, err
 		}
 		from := scaleStart{gamma: prev.gamma}
@@ -305,9 +318,10 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 		}
 		c := cfg
 		c.scale, c.scales = i+1, len(steps)
-		res, prev, err = t.run(ctx, &c, p, start, from)
+		res, prev, err = t.run(ctx, &c, p, start, from, plans[i])
 		if res != nil {
 			res.Device = device.Short()
+			res.Plans = plans[:i+1]
 			hist = append(hist, res.History...)
 			evals += res.Evaluations
 			res.History, res.Evaluations = hist, evals
@@ -348,18 +362,77 @@ func placement(cfg *config) (tfruntime.Device, error) {
 	return d, nil
 }
 
-// useEngine makes t.engine the graph for p's sizes and cfg's loss,
-// reusing the current one when it fits.
-func (t *Transferer) useEngine(cfg *config, p *prepared) error {
+// Plan returns the memory model's plan for every scale of a transfer of
+// content in the style of styleImage with the Transferer's options followed
+// by opts, without running it: how each scale would be evaluated (untiled
+// or tiled, the tile size, the L-BFGS store) and its predicted peak
+// memory. A transfer that would be refused gets the *MemoryError that
+// Transfer would return. Planning resizes nothing and allocates little.
+func (t *Transferer) Plan(content, styleImage image.Image, opts ...Option) ([]MemoryPlan, error) {
+	cfg, err := resolve(append(append([]Option(nil), t.base...), opts...))
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLayerNames(t.model.Arch(), &cfg); err != nil {
+		return nil, err
+	}
+	return t.plan(&cfg, content, styleImage, scaleSchedule(cfg.multiScaleMin, cfg.maxSize, content))
+}
+
+// plan runs the memory model for every scale (see WithMemoryLimit). Images
+// that are nil or empty are left to prepare to report.
+func (t *Transferer) plan(cfg *config, content, styleImage image.Image, sizes []int) ([]MemoryPlan, error) {
+	plans := make([]MemoryPlan, len(sizes))
+	all := append([]image.Image{styleImage}, cfg.extraStyles...)
+	if content == nil || content.Bounds().Empty() {
+		return plans, nil
+	}
+	var styles []image2D
+	for _, s := range all {
+		if s == nil || s.Bounds().Empty() {
+			return plans, nil
+		}
+		styles = append(styles, image2D{s.Bounds().Dx(), s.Bounds().Dy()})
+	}
+	limit, source := cfg.memoryLimit, "WithMemoryLimit"
+	if limit == 0 {
+		limit, source = availableMemory(), "MemAvailable"
+	}
+	c := image2D{content.Bounds().Dx(), content.Bounds().Dy()}
+	for i, size := range sizes {
+		p, err := plan(t.model, cfg, shapeOf(cfg, c, styles, size), limit, source)
+		if err != nil {
+			return nil, err
+		}
+		p.Limit = limit
+		plans[i] = p
+	}
+	return plans, nil
+}
+
+// useEngine makes t.engine the graph for p's sizes, cfg's loss and the
+// evaluation that pl chose, reusing the current one when it fits.
+func (t *Transferer) useEngine(cfg *config, p *prepared, pl MemoryPlan) error {
 	key := newGraphKey(cfg, t.model.Arch(), p.h, p.w, len(p.styles), len(p.masks) > 0)
-	if t.engine != nil && t.engine.key == key {
+	if pl.Tiled {
+		key.tiling = Tiling{Tile: pl.Tile, Halo: pl.Halo, SinglePass: pl.SinglePass}
+	}
+	if t.engine != nil && t.engine.graphKey() == key {
 		return nil
 	}
-	if err := t.engine.close(); err != nil {
-		return fmt.Errorf("style: closing the previous session: %w", err)
+	if t.engine != nil {
+		if err := t.engine.close(); err != nil {
+			return fmt.Errorf("style: closing the previous session: %w", err)
+		}
 	}
 	t.engine = nil
-	e, err := newEngine(t.model, key, cfg)
+	var e evaluator
+	var err error
+	if pl.Tiled {
+		e, err = newTiledEngine(t.model, key, cfg, key.tiling)
+	} else {
+		e, err = newEngine(t.model, key, cfg)
+	}
 	if err != nil {
 		return err
 	}
@@ -431,7 +504,7 @@ func carriedScale(gamma float64) float64 { return gamma / 2 }
 
 // run optimizes at one scale, from from.x or, when that is nil, from cfg's
 // initial image. It returns the result and what the next scale starts from.
-func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start time.Time, from scaleStart) (*Result, scaleStart, error) {
+func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start time.Time, from scaleStart, pl MemoryPlan) (*Result, scaleStart, error) {
 	x0 := from.x
 	e := t.engine
 	mean := imageio.Mean(t.model.MeanPixel())
@@ -445,7 +518,9 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 			return nil, scaleStart{}, err
 		}
 	}
-	e.termValues = termInputs(cfg.terms)
+	if ue, ok := e.(*engine); ok {
+		ue.termValues = termInputs(cfg.terms)
+	}
 
 	res := &Result{}
 	var last evaluation
@@ -511,7 +586,7 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 		// moves the image by a fraction of a grey level, and Moré–Thuente
 		// extrapolates from it faster (HED VGG16, 256 px: 1.0e6 against 1.8e6
 		// after 37 evaluations).
-		method = &optim.LBFGS{LineSearch: optim.MoreThuenteSearch, InitialScale: carriedScale(from.gamma)}
+		method = &optim.LBFGS{Store: pl.Store, LineSearch: optim.MoreThuenteSearch, InitialScale: carriedScale(from.gamma)}
 	}
 
 	out, err := optim.Minimize(ctx, objective, x0, settings, method)
@@ -545,25 +620,10 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 // stores its masks), and returns the content image as a tensor.
 func (t *Transferer) setTargets(ctx context.Context, p *prepared, mean imageio.Mean) ([]float32, error) {
 	contentX, _, _ := imageio.ToTensor(p.content, mean)
-	contentT, err := tfutil.Float32Tensor(contentX, 1, int64(p.h), int64(p.w), 3)
-	if err != nil {
-		return nil, err
-	}
-	var styleTs, maskTs []*tf.Tensor
+	var styles []sizedImage
 	for _, s := range p.styles {
 		x, h, w := imageio.ToTensor(s, mean)
-		st, err := tfutil.Float32Tensor(x, 1, int64(h), int64(w), 3)
-		if err != nil {
-			return nil, err
-		}
-		styleTs = append(styleTs, st)
-	}
-	for _, m := range p.masks {
-		mt, err := tfutil.Float32Tensor(m, int64(p.h), int64(p.w))
-		if err != nil {
-			return nil, err
-		}
-		maskTs = append(maskTs, mt)
+		styles = append(styles, sizedImage{x: x, h: h, w: w})
 	}
 	check := func() error {
 		if err := ctx.Err(); err != nil {
@@ -574,7 +634,7 @@ func (t *Transferer) setTargets(ctx context.Context, p *prepared, mean imageio.M
 	if err := check(); err != nil {
 		return nil, err
 	}
-	if err := t.engine.setTargets(contentT, styleTs, maskTs, check); err != nil {
+	if err := t.engine.targets(contentX, styles, p.masks, check); err != nil {
 		return nil, err
 	}
 	return contentX, nil

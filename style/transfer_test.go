@@ -665,7 +665,7 @@ func TestClampPixels(t *testing.T) {
 			require.NoError(t, err)
 			p, err := tr.prepare(&cfg, content, painting)
 			require.NoError(t, err)
-			require.NoError(t, tr.useEngine(&cfg, p))
+			require.NoError(t, tr.useEngine(&cfg, p, MemoryPlan{}))
 			x, err := tr.setTargets(context.Background(), p, imageio.Mean(mean))
 			require.NoError(t, err)
 

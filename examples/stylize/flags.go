@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dustin/go-humanize"
+
 	"github.com/neuralstyle/neuralstyle/imageio"
 	"github.com/neuralstyle/neuralstyle/loss"
 	"github.com/neuralstyle/neuralstyle/style"
@@ -76,6 +78,10 @@ type flags struct {
 	pooling        string
 	precision      string
 	clampPixels    bool
+	memoryLimit    string
+	tile           int
+	halo           int
+	singlePass     bool
 
 	out             string
 	plot            string
@@ -147,6 +153,12 @@ func newFlagSet() (*flag.FlagSet, *flags) {
 	fs.BoolVar(&f.clampPixels, "clamp-pixels", true, "let the losses see the image clamped to [0, 255], as it is saved (false: unbounded while optimizing, as neural-style-tf)")
 	fs.StringVar(&f.precision, "precision", "float32", "network arithmetic: float32, or bfloat16 (mixed precision, about 1.9× faster on CPUs with bfloat16 instructions)")
 
+	fs.StringVar(&f.memoryLimit, "memory-limit", "", "memory the run may use: `bytes` or with a unit, e.g. 8GiB or 20GB (default: what the machine has available, MemAvailable of /proc/meminfo); "+
+		"the memory model chooses untiled or tiled evaluation and the tile size to fit it, and refuses a request that cannot fit")
+	fs.IntVar(&f.tile, "tile", 0, "tiled evaluation with tiles of this side in `pixels` (0: the memory model's choice; -1: never tile)")
+	fs.IntVar(&f.halo, "halo", 0, "context around each tile in `pixels` (0: exact for the deepest layer used, 64 for VGG16's relu5_1; -1: none)")
+	fs.BoolVar(&f.singlePass, "single-pass", false, "tiled evaluation in one pass per tile, the style gradient one evaluation behind (needs -optimizer adam)")
+
 	fs.StringVar(&f.out, "out", "stylized.png", "output `file`, .png or .jpg; its directory must exist")
 	fs.Func("plot", "loss-curve plot `file` (.png); \"\" = none (default <out without extension>_loss.png)", func(s string) error {
 		f.plot, f.plotSet = s, true
@@ -180,6 +192,7 @@ type job struct {
 	optimizer       string
 	quiet           bool
 	device          string // -device, "" = the default
+	memoryLimit     int64  // bytes; 0: the library's default
 
 	// opts are the library options that follow from the flags (everything
 	// but the weights, the images and the callbacks).
@@ -371,6 +384,31 @@ func (f *flags) validate(args []string) (*job, error) {
 	j.opts = append(j.opts, style.WithPrecision(precision))
 	if f.device != "" {
 		j.opts = append(j.opts, style.WithDevice(f.device))
+	}
+	if f.memoryLimit != "" {
+		b, err := humanize.ParseBytes(f.memoryLimit)
+		if err != nil || b == 0 || b > math.MaxInt64 {
+			return nil, usagef("-memory-limit %q: want a positive number of bytes, e.g. 8589934592, 8GiB or 20GB", f.memoryLimit)
+		}
+		j.memoryLimit = int64(b)
+		j.opts = append(j.opts, style.WithMemoryLimit(int64(b)))
+	}
+	switch {
+	case f.tile < -1:
+		return nil, usagef("-tile %d: want a side in pixels, 0 (automatic) or -1 (never tile)", f.tile)
+	case f.tile == -1:
+		if f.singlePass {
+			return nil, usagef("-single-pass with -tile -1: single-pass is a way of tiling")
+		}
+		j.opts = append(j.opts, style.WithoutTiling())
+	case f.tile > 0 || f.halo != 0 || f.singlePass:
+		if f.singlePass && j.optimizer == "L-BFGS" {
+			return nil, usagef("-single-pass needs -optimizer adam (L-BFGS's line search needs the exact gradient)")
+		}
+		if f.halo < -1 {
+			return nil, usagef("-halo %d: want pixels ≥ 0, or -1 for none", f.halo)
+		}
+		j.opts = append(j.opts, style.WithTiling(style.Tiling{Tile: f.tile, Halo: f.halo, SinglePass: f.singlePass}))
 	}
 	if f.threads != "" {
 		intra, inter, err := parseThreads(f.threads)

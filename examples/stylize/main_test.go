@@ -239,6 +239,14 @@ func TestRunFailures(t *testing.T) {
 		{name: "missing weights file", args: []string{"-weights", filepath.Join(in.dir, "missing.mat")}, code: 1,
 			want: []string{"-weights", "missing.mat", "no such file", "vlfeat.org", "106118b7cf60435e6d8e04f6a6dc3657"}},
 		{name: "corrupt weights file", args: []string{"-weights", badWeights}, code: 1, want: []string{"bad.mat"}},
+		{name: "65536 px refused", args: []string{"-max-size", "65536"}, code: 1,
+			want: []string{"65536×54613 px needs", "GiB of memory even tiled", "GiB available (MemAvailable)"}},
+		{name: "over the memory limit", args: []string{"-memory-limit", "100MB"}, code: 1,
+			want: []string{"needs", "0.1 GiB available (WithMemoryLimit)"}},
+		{name: "bad memory limit", args: []string{"-memory-limit", "8XB"}, code: 2, want: []string{`-memory-limit "8XB"`, "8GiB or 20GB"}},
+		{name: "zero memory limit", args: []string{"-memory-limit", "0"}, code: 2, want: []string{`-memory-limit "0"`}},
+		{name: "single pass with L-BFGS", args: []string{"-single-pass"}, code: 2, want: []string{"-single-pass needs -optimizer adam"}},
+		{name: "bad tile", args: []string{"-tile", "-2"}, code: 2, want: []string{"-tile -2"}},
 	}
 	for _, tt := range tests {
 		for _, existing := range []bool{false, true} {

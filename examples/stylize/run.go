@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -166,6 +167,19 @@ func (j *job) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if err := sayDevice(say, j.device); err != nil {
 		t.Close()
 		return err
+	}
+	plans, err := t.Plan(content, styles[0])
+	if err != nil {
+		t.Close()
+		return err
+	}
+	for _, p := range plans {
+		fmt.Fprintf(say, "memory: %v\n", p)
+	}
+	if j.memoryLimit > 0 {
+		// Let Go's collector work harder near the limit rather than let
+		// garbage grow the heap past it.
+		debug.SetMemoryLimit(j.memoryLimit)
 	}
 	// The progress display starts only now, so that an error before this
 	// point is not printed after a blank progress bar.

@@ -1,0 +1,498 @@
+package style
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/neuralstyle/neuralstyle/imageio"
+	"github.com/neuralstyle/neuralstyle/loss"
+	"github.com/neuralstyle/neuralstyle/optim"
+	"github.com/neuralstyle/neuralstyle/vgg"
+)
+
+// ErrMemory is matched by the error of a transfer refused because it
+// cannot fit the memory limit (WithMemoryLimit) even tiled and with the
+// least optimizer state; the error is a *MemoryError.
+var ErrMemory = errors.New("style: not enough memory")
+
+// MemoryError is the error of a refused transfer. It is returned before any
+// large allocation, so nothing has been computed or written.
+type MemoryError struct {
+	// Needed is the predicted peak resident memory of the cheapest plan,
+	// Available the limit, both in bytes.
+	Needed, Available int64
+	// Plan is that cheapest plan.
+	Plan MemoryPlan
+	// Source says where Available comes from: "WithMemoryLimit" or
+	// "MemAvailable" (the default).
+	Source string
+	// Note, if not empty, says why no tiled plan was considered.
+	Note string
+}
+
+func (e *MemoryError) Error() string {
+	hint := "a smaller WithMaxSize"
+	if e.Plan.Store > 0 {
+		hint += " or Adam"
+	}
+	note := ""
+	if e.Note != "" {
+		note = " (" + e.Note + ")"
+	}
+	return fmt.Sprintf("style: %d×%d px needs %s of memory even %s%s, %s available (%s): use %s, or free memory",
+		e.Plan.Width, e.Plan.Height, formatBytes(e.Needed), e.Plan.mode(), note, formatBytes(e.Available), e.Source, hint)
+}
+
+// Is makes errors.Is(err, ErrMemory) hold.
+func (e *MemoryError) Is(target error) bool { return target == ErrMemory }
+
+// MemoryPlan is how a transfer at one size evaluates the loss and how much
+// memory it is predicted to need: the choice the memory model made
+// against the limit (see WithMemoryLimit), reported in Result.Plans.
+type MemoryPlan struct {
+	// Width and Height are the output size in pixels.
+	Width, Height int
+	// Tiled reports tiled evaluation; Tile and Halo are then the interior
+	// side and the halo in pixels, and Tiles their number.
+	Tiled      bool
+	Tile, Halo int
+	Tiles      int
+	SinglePass bool
+	// Store is the L-BFGS history (0 with Adam). StoreReduced reports that
+	// the model lowered it from optim.DefaultStore to fit the limit.
+	Store        int
+	StoreReduced bool
+
+	// Needed is the predicted peak resident memory of the process, in
+	// bytes, the sum of the parts below; Limit is the limit it was
+	// planned against (0: none).
+	Needed, Limit int64
+	// Baseline is the TensorFlow runtime and the Go runtime; Weights the
+	// network's weights (held in Go and in the session); Activations the
+	// network's activations and TensorFlow's working space at the peak of
+	// one evaluation (of the whole image or of the largest tile);
+	// Optimizer the optimizer's state; Images the image-sized buffers
+	// (images, masks, targets, the gradient).
+	Baseline, Weights, Activations, Optimizer, Images int64
+}
+
+// mode describes the plan in a few words.
+func (p MemoryPlan) mode() string {
+	opt := "Adam"
+	if p.Store > 0 {
+		opt = fmt.Sprintf("L-BFGS store %d", p.Store)
+	}
+	if p.Tiled {
+		return fmt.Sprintf("tiled (%d tiles of %d px, halo %d) with %s", p.Tiles, p.Tile, p.Halo, opt)
+	}
+	return "untiled with " + opt
+}
+
+// String summarizes the plan: size, mode and predicted memory.
+func (p MemoryPlan) String() string {
+	s := fmt.Sprintf("%d×%d px %s: predicted peak %s", p.Width, p.Height, p.mode(), formatBytes(p.Needed))
+	if p.Limit > 0 {
+		s += " of " + formatBytes(p.Limit)
+	}
+	if p.StoreReduced {
+		s += fmt.Sprintf(" (L-BFGS store reduced from %d to fit)", optim.DefaultStore)
+	}
+	return s
+}
+
+func formatBytes(b int64) string {
+	return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
+}
+
+// The coefficients of the memory model, measured with the ImageNet VGG16
+// (bench/memory: peak RSS of single evaluations at several sizes, fitted by
+// least squares; see bench/memory.md).
+const (
+	// baselineBytes is the resident memory of a process that has loaded
+	// TensorFlow and opened a session, before any image work.
+	baselineBytes = 420 << 20
+	// activationFactor is TensorFlow's peak working memory during one
+	// forward and backward evaluation, in units of the bytes of all the
+	// feature maps of the layers built (conv and relu outputs and
+	// poolings, float32): the forward pass keeps the relu outputs for the
+	// backward pass, and the backward pass holds gradients of a few layers
+	// at a time.
+	activationFactor = 1.25
+	// forwardFactor is the same for a forward pass alone (the targets).
+	forwardFactor = 0.5
+	// tiledFactor is activationFactor for tiled evaluation, whose runs
+	// keep more of a tile alive at once (single-pass fetches the Gram
+	// matrices and the gradient in one run). Measured at 512 and 768 px
+	// with 256 px tiles: 1.49 and 1.73 (single-pass) times the activations,
+	// with the slack below.
+	tiledFactor = 1.4
+	// tiledOverhead is what a tiled session holds beyond the untiled one
+	// whatever the tile: two executors (one per pass) and oneDNN's
+	// primitives for every tile shape. A 100-iteration run at 256 px
+	// with 96 px tiles peaked 0.05 GiB above the model without it.
+	tiledOverhead = 96 << 20
+	// gcSlack is the memory of dropped tensors that wait for the garbage
+	// collector: tfutil.Released collects after every 128 MiB. A 100
+	// iteration run at 256 px peaked 0.19 GiB above a 3 iteration one.
+	gcSlack = 128 << 20
+	// minTile is the smallest tile interior the planner chooses; below it
+	// the halo costs more than the tile.
+	minTile = 128
+	// minStore is the smallest L-BFGS history the planner falls back to.
+	minStore = 3
+)
+
+// activationBytes is the size of every feature map of the layers built
+// (up to and including deepest) for an h × w input, in float32.
+func activationBytes(m *vgg.Model, deepest string, h, w int) int64 {
+	var total int64
+	for _, name := range m.LayerNames() {
+		lh, lw, c, err := m.LayerShape(name, h, w)
+		if err != nil {
+			return 0
+		}
+		total += 4 * int64(lh) * int64(lw) * int64(c)
+		if name == deepest {
+			break
+		}
+	}
+	return total
+}
+
+// layerBytes is the size of one layer's feature map for an h × w input.
+func layerBytes(m *vgg.Model, name string, h, w int) int64 {
+	lh, lw, c, err := m.LayerShape(name, h, w)
+	if err != nil {
+		return 0
+	}
+	return 4 * int64(lh) * int64(lw) * int64(c)
+}
+
+// weightBytes is the size of the convolutions' weights up to deepest,
+// from the layers' channel counts (m.Conv would copy the weights).
+func weightBytes(m *vgg.Model, deepest string) int64 {
+	var total int64
+	cin := 3
+	for _, name := range m.LayerNames() {
+		_, _, c, err := m.LayerShape(name, 1, 1)
+		if err != nil {
+			return 0
+		}
+		if strings.HasPrefix(name, "conv") {
+			total += 4 * int64(9*cin*c+c)
+		}
+		cin = c
+		if name == deepest {
+			break
+		}
+	}
+	return total
+}
+
+// optimizerBytes is the optimizer's state for n variables: gonum's L-BFGS
+// keeps 2·store+6 float64 vectors and the adapter a few float32 ones
+// (optim.LBFGS: 8·(2·store+12)·n); Adam six float32 vectors, one more
+// with averaging.
+func optimizerBytes(cfg *config, store int, n int64) int64 {
+	if cfg.optimizer.name == "adam" {
+		v := int64(6)
+		if cfg.averaging > 0 {
+			v++
+		}
+		return 4 * v * n
+	}
+	b := 8 * int64(2*store+12) * n
+	if cfg.averaging > 0 {
+		b += 8 * n
+	}
+	return b
+}
+
+// shape is the size of a transfer: the output and the style images, in
+// pixels, and the number of masked style images.
+type shape struct {
+	w, h   int
+	styles [][2]int // w, h of each style image as the network sees it
+	masked int
+}
+
+// shapeOf is the shape of a transfer with cfg at the longest side size,
+// computed from the images' bounds without resizing anything.
+func shapeOf(cfg *config, content image2D, styles []image2D, size int) shape {
+	s := shape{}
+	s.w, s.h = imageio.FitSize(content.w, content.h, size)
+	side := int(math.Round(float64(max(s.w, s.h)) * cfg.styleScale))
+	for _, st := range styles {
+		w, h := imageio.FitSize(st.w, st.h, side)
+		s.styles = append(s.styles, [2]int{w, h})
+	}
+	for _, m := range cfg.masks {
+		if m != nil {
+			s.masked++
+		}
+	}
+	return s
+}
+
+// image2D is an image's size.
+type image2D struct{ w, h int }
+
+// deepestLayer is the deepest content or style layer of cfg.
+func deepestLayer(arch vgg.Arch, cfg *config) string {
+	deepest := ""
+	for _, name := range arch.LayerNames() {
+		if _, ok := cfg.contentLayers[name]; ok {
+			deepest = name
+		}
+		if _, ok := cfg.styleLayers[name]; ok {
+			deepest = name
+		}
+	}
+	return deepest
+}
+
+// estimate predicts the peak resident memory of a transfer of shape s with
+// the given evaluation (t nil: untiled) and L-BFGS store.
+func estimate(m *vgg.Model, cfg *config, s shape, t *Tiling, store int) MemoryPlan {
+	deepest := deepestLayer(m.Arch(), cfg)
+	px := int64(s.w) * int64(s.h)
+	n := 3 * px
+	p := MemoryPlan{Width: s.w, Height: s.h, Baseline: baselineBytes}
+	if cfg.optimizer.name != "adam" {
+		p.Store = store
+	}
+	p.Weights = 3 * weightBytes(m, deepest) // the Go model, the session's variables, the feeds of Init
+	p.Optimizer = optimizerBytes(cfg, store, n)
+
+	// Image-sized buffers in Go: the resized content (RGBA) and its tensor,
+	// the starting point, the output image, the resized style images.
+	images := px * (4 + 12 + 12 + 4)
+	for _, st := range s.styles {
+		images += 4 * int64(st[0]) * int64(st[1])
+	}
+	images += int64(s.masked) * px * (4 + 4) // the mask values and their tensor
+	var content int64
+	for name := range cfg.contentLayers {
+		content += layerBytes(m, name, s.h, s.w)
+	}
+	var styleFwd int64
+	for _, st := range s.styles {
+		styleFwd = max(styleFwd, int64(forwardFactor*float64(activationBytes(m, deepest, st[1], st[0]))))
+	}
+	if t == nil {
+		// The session holds the content targets and the masks as
+		// variables, and each evaluation's input and gradient tensors
+		// and the clamped input.
+		images += content + int64(s.masked)*px*4 + 3*12*px
+		p.Activations = max(int64(activationFactor*float64(activationBytes(m, deepest, s.h, s.w))), styleFwd)
+	} else {
+		p.Tiled, p.Tile, p.Halo, p.SinglePass = true, t.Tile, t.Halo, t.SinglePass
+		align, _ := alignment(m.Arch(), deepest)
+		nx, tw := tileSpan(s.w, t.Tile, t.Halo, align)
+		ny, th := tileSpan(s.h, t.Tile, t.Halo, align)
+		p.Tiles = nx * ny
+		// The content targets and the masks at every style layer, held per
+		// tile; the gradient being assembled.
+		images += content + 12*px
+		for range s.masked {
+			for name := range cfg.styleLayers {
+				lh, lw, _, _ := m.LayerShape(name, s.h, s.w)
+				images += 4 * int64(lh) * int64(lw)
+			}
+		}
+		tilePx := int64(tw) * int64(th)
+		act := int64(tiledFactor*float64(activationBytes(m, deepest, th, tw))) + 3*12*tilePx + tiledOverhead
+		// The style targets are computed tile by tile too.
+		p.Activations = act
+	}
+	p.Images = images + gcSlack
+	p.Needed = p.Baseline + p.Weights + p.Optimizer + p.Images + p.Activations
+	return p
+}
+
+// plan chooses how to evaluate a transfer of shape s within limit bytes (0:
+// no limit): untiled if it fits, else tiled with the largest tile that
+// fits; only if neither fits with the default L-BFGS store, a smaller store.
+// cfg's tiling option, if any, is followed instead of the choice. It
+// returns a *MemoryError when nothing fits.
+func plan(m *vgg.Model, cfg *config, s shape, limit int64, source string) (MemoryPlan, error) {
+	untileable := untileable(cfg)
+	if untileable != "" && cfg.tiling != nil {
+		return MemoryPlan{}, invalid("WithTiling", fmt.Sprintf("%+v", *cfg.tiling), "tiled evaluation does not support "+untileable+" yet")
+	}
+	if untileable != "" && !cfg.untiled {
+		c := *cfg
+		c.untiled = true
+		p, err := plan(m, &c, s, limit, source)
+		var me *MemoryError
+		if errors.As(err, &me) {
+			me.Note = "tiled evaluation does not support " + untileable + " yet"
+		}
+		return p, err
+	}
+	deepest := deepestLayer(m.Arch(), cfg)
+	align, _ := alignment(m.Arch(), deepest)
+	halo, _ := DefaultHalo(m.Arch(), deepest)
+	stores := []int{0}
+	if cfg.optimizer.name != "adam" {
+		stores = nil
+		for st := optim.DefaultStore; st >= minStore; st-- {
+			stores = append(stores, st)
+		}
+	}
+	fits := func(p MemoryPlan) bool { return limit <= 0 || p.Needed <= limit }
+	var cheapest *MemoryPlan
+	keep := func(p MemoryPlan) {
+		if cheapest == nil || p.Needed < cheapest.Needed {
+			cheapest = &p
+		}
+	}
+	for _, store := range stores {
+		var p MemoryPlan
+		switch {
+		case cfg.tiling == nil && cfg.untiled:
+			p = estimate(m, cfg, s, nil, store)
+			keep(p)
+			if fits(p) {
+				return reduced(p, store), nil
+			}
+			continue
+		case cfg.tiling != nil:
+			t := *cfg.tiling
+			if t.Halo == 0 {
+				t.Halo = halo
+			} else if t.Halo < 0 {
+				t.Halo = 0
+			}
+			t.Halo = roundUp(t.Halo, align)
+			if t.Tile > 0 {
+				t.Tile = max(roundUp(t.Tile, align), align)
+				p = estimate(m, cfg, s, &t, store)
+				keep(p)
+				if fits(p) {
+					return reduced(p, store), nil
+				}
+				continue
+			}
+			if p, ok := largestTile(m, cfg, s, t, align, store, fits, keep); ok {
+				return reduced(p, store), nil
+			}
+			continue
+		}
+		// Automatic.
+		if p = estimate(m, cfg, s, nil, store); fits(p) {
+			return reduced(p, store), nil
+		}
+		keep(p)
+		if p, ok := largestTile(m, cfg, s, Tiling{Halo: halo}, align, store, fits, keep); ok {
+			return reduced(p, store), nil
+		}
+	}
+	c := *cheapest
+	c.Limit = limit
+	return c, &MemoryError{Needed: c.Needed, Available: limit, Plan: c, Source: source}
+}
+
+// untileable names the options that tiled evaluation cannot serve yet, or
+// returns "": the W2 style loss (its statistics are a mean, a covariance
+// and its square root rather than a sum over positions; tiling them needs
+// the global mean first) and caller-built terms (WithTerms), whose graphs
+// see the whole image.
+func untileable(cfg *config) string {
+	var opts []string
+	if cfg.styleLoss == loss.W2 {
+		opts = append(opts, "WithStyleLoss(loss.W2)")
+	}
+	if len(cfg.terms) > 0 {
+		opts = append(opts, "WithTerms")
+	}
+	return strings.Join(opts, " or ")
+}
+
+// reduced marks a plan whose store is below the default.
+func reduced(p MemoryPlan, store int) MemoryPlan {
+	p.StoreReduced = store > 0 && store < optim.DefaultStore
+	return p
+}
+
+// largestTile finds the largest tile interior (a multiple of align, at
+// least minTile) whose plan fits: for k = 2, 3, … tiles along the longest
+// side, the largest tile that gives k.
+func largestTile(m *vgg.Model, cfg *config, s shape, t Tiling, align, store int, fits func(MemoryPlan) bool, keep func(MemoryPlan)) (MemoryPlan, bool) {
+	long := max(s.w, s.h)
+	var last MemoryPlan
+	for k := 2; ; k++ {
+		tile := roundUp((long+k-1)/k, align)
+		if tile < minTile {
+			break
+		}
+		t.Tile = tile
+		last = estimate(m, cfg, s, &t, store)
+		if fits(last) {
+			return last, true
+		}
+	}
+	if last.Width == 0 {
+		t.Tile = max(roundUp(minTile, align), align)
+		last = estimate(m, cfg, s, &t, store)
+		if fits(last) {
+			return last, true
+		}
+	}
+	keep(last)
+	return MemoryPlan{}, false
+}
+
+// availableMemory is the memory the process may use by default: its own
+// resident memory plus the kernel's MemAvailable estimate (Linux;
+// /proc/meminfo). 0 where that cannot be read: no limit.
+func availableMemory() int64 {
+	avail := procField("/proc/meminfo", "MemAvailable:")
+	if avail <= 0 {
+		return 0
+	}
+	return avail + max(procField("/proc/self/status", "VmRSS:"), 0)
+}
+
+// procField reads a "Name:  123 kB" line of a /proc file, in bytes; -1 if
+// absent.
+func procField(path, field string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, field); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil {
+				return -1
+			}
+			return kb << 10
+		}
+	}
+	return -1
+}
+
+// WithMemoryLimit sets the memory the transfer may use, in bytes: the peak
+// resident memory of the process that the memory model predicts must stay
+// under it. The model chooses untiled or tiled evaluation and the tile
+// size by itself (unless WithTiling or WithoutTiling says), lowers the
+// L-BFGS history when that is what makes the run fit (Result.Plans reports
+// it), and a transfer that cannot fit even then fails before any large
+// allocation with a *MemoryError (matching ErrMemory) naming the memory
+// needed and available. Default: what the machine has available, the
+// process's resident memory plus MemAvailable of /proc/meminfo, read when
+// the transfer starts (no limit where /proc/meminfo does not exist).
+func WithMemoryLimit(bytes int64) Option {
+	return optionFunc(func(c *config) error {
+		if bytes <= 0 {
+			return invalid("WithMemoryLimit", bytes, "want a positive number of bytes")
+		}
+		c.memoryLimit = bytes
+		return nil
+	})
+}

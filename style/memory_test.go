@@ -1,0 +1,148 @@
+package style
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	tf "github.com/wamuir/graft/tensorflow"
+	"github.com/wamuir/graft/tensorflow/op"
+
+	"github.com/neuralstyle/neuralstyle/loss"
+)
+
+// planFor runs the planner for a w×h output with the fixture network.
+func planFor(t *testing.T, w, h int, limit int64, opts ...Option) (MemoryPlan, error) {
+	t.Helper()
+	cfg, err := resolve(opts)
+	require.NoError(t, err)
+	s := shapeOf(&cfg, image2D{w, h}, []image2D{{w, h}}, max(w, h))
+	return plan(fixtureModel(t), &cfg, s, limit, "WithMemoryLimit")
+}
+
+// The predicted memory grows with the image, its parts add up, the tiled
+// evaluation of a large image needs less than the untiled one, and a
+// smaller L-BFGS store needs less.
+func TestMemoryModelIsMonotone(t *testing.T) {
+	m := fixtureModel(t)
+	cfg := defaultConfig()
+	prev := int64(0)
+	for _, side := range []int{256, 512, 1024, 2048, 4096, 8192} {
+		s := shape{w: side, h: side * 2 / 3, styles: [][2]int{{side, side}}}
+		p := estimate(m, &cfg, s, nil, 15)
+		assert.Greater(t, p.Needed, prev, "side %d", side)
+		assert.Equal(t, p.Needed, p.Baseline+p.Weights+p.Activations+p.Optimizer+p.Images)
+		prev = p.Needed
+		tiled := estimate(m, &cfg, s, &Tiling{Tile: 256, Halo: 80}, 15)
+		if side >= 2048 {
+			assert.Less(t, tiled.Activations, p.Activations, "side %d", side)
+		}
+		assert.Less(t, estimate(m, &cfg, s, nil, 5).Optimizer, p.Optimizer)
+	}
+	// gonum's L-BFGS at 4096×2731 with store 15: 8·(2·15+12)·n bytes.
+	p := estimate(m, &cfg, shape{w: 4096, h: 2731}, nil, 15)
+	assert.Equal(t, int64(8*42*3*4096*2731), p.Optimizer)
+}
+
+// The planner takes untiled when it fits, then tiles, then lowers the
+// L-BFGS store, and refuses what fits in none of these.
+func TestPlannerChoices(t *testing.T) {
+	untiled, err := planFor(t, 2048, 1365, 0)
+	require.NoError(t, err)
+	assert.False(t, untiled.Tiled)
+	assert.Equal(t, 15, untiled.Store)
+
+	tiled, err := planFor(t, 2048, 1365, untiled.Needed-1)
+	require.NoError(t, err)
+	assert.True(t, tiled.Tiled)
+	assert.Less(t, tiled.Needed, untiled.Needed)
+	assert.Greater(t, tiled.Tiles, 1)
+	assert.False(t, tiled.StoreReduced)
+
+	smallest := estimate(fixtureModel(t), func() *config { c := defaultConfig(); return &c }(),
+		shape{w: 2048, h: 1365, styles: [][2]int{{2048, 1365}}}, &Tiling{Tile: 128, Halo: 80}, 15)
+	reduced, err := planFor(t, 2048, 1365, smallest.Needed-1)
+	require.NoError(t, err)
+	assert.True(t, reduced.StoreReduced)
+	assert.Less(t, reduced.Store, 15)
+	assert.Contains(t, reduced.String(), "store reduced")
+
+	_, err = planFor(t, 2048, 1365, 100<<20)
+	var me *MemoryError
+	require.ErrorAs(t, err, &me)
+	assert.ErrorIs(t, err, ErrMemory)
+	assert.Equal(t, int64(100<<20), me.Available)
+	assert.Greater(t, me.Needed, me.Available)
+
+	// Forcing untiled is refused where only tiles fit.
+	cfg := defaultConfig()
+	least := estimate(fixtureModel(t), &cfg, shape{w: 2048, h: 1365, styles: [][2]int{{2048, 1365}}}, nil, minStore)
+	_, err = planFor(t, 2048, 1365, least.Needed-1, WithoutTiling())
+	assert.ErrorIs(t, err, ErrMemory)
+	forced, err := planFor(t, 512, 512, 0, WithTiling(Tiling{Tile: 200}))
+	require.NoError(t, err)
+	assert.Equal(t, 208, forced.Tile, "rounded up to the alignment")
+	assert.Equal(t, 80, forced.Halo, "the default halo")
+}
+
+// A 65536 px request is refused before anything large is allocated, with an
+// error naming the memory needed and available.
+func TestHugeRequestRefused(t *testing.T) {
+	for _, opts := range [][]Option{
+		{WithMemoryLimit(8 << 30)},
+		{}, // the default: what the machine has available
+		{WithOptimizer(Adam(1)), WithMemoryLimit(8 << 30)},
+	} {
+		res, err := Transfer(context.Background(), contentImage(40, 32), styleImage(36, 36),
+			append([]Option{WithModel(fixtureModel(t)), WithMaxSize(65536), WithIterations(1)}, opts...)...)
+		assert.Nil(t, res)
+		require.ErrorIs(t, err, ErrMemory)
+		var me *MemoryError
+		require.True(t, errors.As(err, &me))
+		assert.Greater(t, me.Needed, int64(100<<30))
+		assert.Regexp(t, `65536×52429 px needs [0-9.]+ GiB of memory even tiled .* [0-9.]+ GiB available \((WithMemoryLimit|MemAvailable)\)`, err.Error())
+	}
+}
+
+func TestWithMemoryLimitInvalid(t *testing.T) {
+	_, err := resolve([]Option{WithMemoryLimit(0)})
+	assert.ErrorIs(t, err, ErrInvalidOption)
+	_, err = resolve([]Option{WithTiling(Tiling{Tile: 8})})
+	assert.ErrorIs(t, err, ErrInvalidOption)
+	_, err = resolve([]Option{WithTiling(Tiling{SinglePass: true})})
+	assert.ErrorIs(t, err, ErrInvalidOption, "SinglePass with L-BFGS")
+	_, err = resolve([]Option{WithTiling(Tiling{SinglePass: true}), WithOptimizer(Adam(1))})
+	assert.NoError(t, err)
+}
+
+func TestWeightBytes(t *testing.T) {
+	m := fixtureModel(t)
+	var want int64
+	for _, c := range m.Convs() {
+		want += 4 * int64(len(c.Kernel)+len(c.Bias))
+	}
+	assert.Equal(t, want, weightBytes(m, "pool5"))
+}
+
+// The W2 style loss and caller-built terms are not tiled yet: forcing
+// tiles is an error naming the combination, and a request too large for
+// untiled evaluation is refused saying why no tiles were tried.
+func TestUntileableOptions(t *testing.T) {
+	term := Term{Name: "zero", Weight: 1, Build: func(s *op.Scope, image tf.Output, _ []tf.Output) (tf.Output, error) {
+		return op.Const(s, float32(0)), nil
+	}}
+	for name, opt := range map[string]Option{"WithStyleLoss(loss.W2)": WithStyleLoss(loss.W2), "WithTerms": WithTerms(term)} {
+		_, err := transfer(t, opt, WithTiling(Tiling{Tile: 16}))
+		require.ErrorIs(t, err, ErrInvalidOption, name)
+		assert.Contains(t, err.Error(), "WithTiling")
+		assert.Contains(t, err.Error(), "does not support "+name)
+
+		_, err = Transfer(context.Background(), contentImage(40, 32), styleImage(36, 36),
+			WithModel(fixtureModel(t)), WithMaxSize(65536), WithMemoryLimit(8<<30), opt)
+		require.ErrorIs(t, err, ErrMemory, name)
+		assert.Contains(t, err.Error(), "even untiled")
+		assert.Contains(t, err.Error(), "tiled evaluation does not support "+name)
+	}
+}
