@@ -52,7 +52,7 @@ go build -o "$work/gobench" ./bench/gobench
 results=$out/results.jsonl
 touch "$results"
 for opt in $OPTS; do # drop the lines of the optimizers that run again
-  grep -v "\"opt\": \"$opt\"" "$results" >"$work/keep" || true
+  grep -Ev "\"opt\": ?\"$opt\"" "$results" >"$work/keep" || true
   cp "$work/keep" "$results"
 done
 for opt in $OPTS; do
