@@ -28,7 +28,7 @@
 //	                            temporal loss): the flickering baseline
 //	-resume                     keep the frames already in -out and continue after them
 //	-content-weight, -style-weight, -tv-weight, -content-layers, -style-layers,
-//	-pooling, -init, -optimizer, -lr, -threads, -quiet: as for examples/stylize
+//	-pooling, -init, -optimizer, -lr, -threads, -quiet, -v: as for examples/stylize
 //
 // It prints one line per frame: time, losses, the share of consistent
 // pixels, the warping error against the previous output (the mean absolute

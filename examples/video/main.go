@@ -5,6 +5,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	// Keeps TensorFlow's C++ log lines off stderr unless -v is given.
+	_ "github.com/neuralstyle/neuralstyle/tfruntime/quiet"
 )
 
 func main() {

@@ -73,6 +73,7 @@ func newFlagSet() (*flag.FlagSet, *options) {
 	fs.Float64Var(&o.lr, "lr", 1, "Adam learning rate (ignored by lbfgs)")
 	fs.StringVar(&o.threads, "threads", "", "TensorFlow threads: `N` or intra,inter (default one per core)")
 	fs.BoolVar(&o.quiet, "quiet", false, "print nothing but errors")
+	fs.Bool("v", false, "show TensorFlow's own C++ log lines (hidden by default; see package tfruntime/quiet)")
 	return fs, o
 }
 
