@@ -29,8 +29,8 @@ def main():
     tf.config.threading.set_intra_op_parallelism_threads(a.threads)
     tf.config.threading.set_inter_op_parallelism_threads(a.inter)
 
-    ws = [(tf.constant(k), tf.constant(b)) for k, b in common.weights()]
-    layers = common.layer_names()
+    layers, hwio, mean = common.network(a)
+    ws = [(tf.constant(k), tf.constant(b)) for k, b in hwio]
     start = time.perf_counter()  # the library and the weights are loaded, as in gobench
 
     def net(x):
@@ -41,6 +41,8 @@ def main():
                 x = tf.nn.conv2d(x, k, strides=1, padding="SAME") + b
             elif kind == "relu":
                 x = tf.nn.relu(x)
+            elif a.pooling == "max":
+                x = tf.nn.max_pool2d(x, 2, 2, padding="SAME")
             else:
                 x = tf.nn.avg_pool2d(x, 2, 2, padding="SAME")
             out[name] = x
@@ -51,7 +53,7 @@ def main():
         flat = tf.reshape(f, [-1, n])
         return tf.matmul(flat, flat, transpose_a=True) / tf.cast(tf.shape(flat)[0], tf.float32)
 
-    content_np, style_np = common.images(a.size)
+    content_np, style_np = common.real_images(a, mean)
     feats_c = tf.function(net)(tf.constant(content_np))
     p_content = tf.constant(feats_c[common.CONTENT_LAYER])
     feats_s = tf.function(net)(tf.constant(style_np))
@@ -120,6 +122,8 @@ def main():
                       factr=0, pgtol=0, callback=callback)
         evals = count[0]
 
+    if a.out:
+        common.save_image(a.out, img.numpy(), mean)
     common.emit("tf", a.size, a.opt, len(ends), evals, ends, losses, a.threads)
 
 
