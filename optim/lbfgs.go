@@ -87,6 +87,15 @@ type LBFGS struct {
 	// steps in x on the scaled problem after the first, and with c = 1 the
 	// path is exactly the unscaled one.
 	InitialScale float64
+
+	// InitialStep, when positive and InitialScale is zero, sets the first
+	// trial step by its root-mean-square length per element instead: the
+	// line search starts by trying x₀ − γ·∇f(x₀) with
+	// γ = InitialStep·√n / ‖∇f(x₀)‖₂, which moves the point by InitialStep
+	// on average. It is a scale-free guess for a first run, where no
+	// previous γ is known: an image in grey levels takes steps of a few
+	// levels (see package style). Zero: gonum's first trial.
+	InitialStep float64
 }
 
 // LineSearch selects the line search of LBFGS. Both find steps satisfying
@@ -120,6 +129,8 @@ func (l *LBFGS) check() error {
 		return fmt.Errorf("optim: lbfgs: function tolerance %v: must be non-negative and finite", l.FunctionTolerance)
 	case !(l.InitialScale >= 0) || math.IsInf(l.InitialScale, 0):
 		return fmt.Errorf("optim: lbfgs: initial scale %v: must be non-negative and finite", l.InitialScale)
+	case !(l.InitialStep >= 0) || math.IsInf(l.InitialStep, 0):
+		return fmt.Errorf("optim: lbfgs: initial step %v: must be non-negative and finite", l.InitialStep)
 	}
 	return nil
 }
@@ -169,7 +180,11 @@ func (l *LBFGS) minimize(r *runner) error {
 		return w.err
 	}
 	w.prevX, w.prevG = slices.Clone(w.x32), slices.Clone(r.grad)
-	if c := l.InitialScale * norm(r.grad); l.InitialScale > 0 && c > 0 && !math.IsInf(c, 0) {
+	gamma := l.InitialScale
+	if g := norm(r.grad); gamma == 0 && l.InitialStep > 0 && g > 0 {
+		gamma = l.InitialStep * math.Sqrt(float64(n)) / g
+	}
+	if c := gamma * norm(r.grad); gamma > 0 && c > 0 && !math.IsInf(c, 0) {
 		w.c = c
 		for i := range x0 {
 			x0[i] /= c

@@ -262,6 +262,39 @@ func TestLBFGSInitialScale(t *testing.T) {
 		}
 	})
 
+	t.Run("InitialStep sets the first trial's RMS length", func(t *testing.T) {
+		p := quadraticProblem(20, 100)
+		for _, step := range []float64{0.01, 1, 7.5} {
+			var points [][]float32
+			obj := optim.ObjectiveFunc(func(_ context.Context, x, grad []float32) (float64, error) {
+				points = append(points, append([]float32(nil), x...))
+				return p.f32(x, grad), nil
+			})
+			_, err := optim.Minimize(context.Background(), obj, p.x0, optim.Settings{Iterations: 1},
+				&optim.LBFGS{InitialStep: step, LineSearch: optim.MoreThuenteSearch})
+			require.NoError(t, err)
+			require.GreaterOrEqual(t, len(points), 2)
+			var ss float64
+			for i, v := range points[1] {
+				d := float64(v) - float64(p.x0[i])
+				ss += d * d
+			}
+			assert.InEpsilon(t, step, math.Sqrt(ss/float64(len(p.x0))), 1e-4, "RMS of the first trial step")
+		}
+		// InitialScale, when given, wins.
+		var points [][]float32
+		obj := optim.ObjectiveFunc(func(_ context.Context, x, grad []float32) (float64, error) {
+			points = append(points, append([]float32(nil), x...))
+			return p.f32(x, grad), nil
+		})
+		g0 := make([]float32, len(p.x0))
+		p.f32(p.x0, g0)
+		_, err := optim.Minimize(context.Background(), obj, p.x0, optim.Settings{Iterations: 1},
+			&optim.LBFGS{InitialScale: 0.0123, InitialStep: 5, LineSearch: optim.MoreThuenteSearch})
+		require.NoError(t, err)
+		assert.InDelta(t, float64(p.x0[0])-0.0123*float64(g0[0]), float64(points[1][0]), 1e-5)
+	})
+
 	t.Run("gamma of the sphere is 1/λ", func(t *testing.T) {
 		for _, lambda := range []float64{1e-3, 1, 250} {
 			p := sphere(30, lambda, 3)

@@ -540,6 +540,8 @@ func TestInvalidArguments(t *testing.T) {
 		{"lbfgs initial scale negative", context.Background(), obj, p.x0, optim.Settings{}, &optim.LBFGS{InitialScale: -1}},
 		{"lbfgs initial scale NaN", context.Background(), obj, p.x0, optim.Settings{}, &optim.LBFGS{InitialScale: math.NaN()}},
 		{"lbfgs initial scale Inf", context.Background(), obj, p.x0, optim.Settings{}, &optim.LBFGS{InitialScale: math.Inf(1)}},
+		{"lbfgs initial step negative", context.Background(), obj, p.x0, optim.Settings{}, &optim.LBFGS{InitialStep: -1}},
+		{"lbfgs initial step NaN", context.Background(), obj, p.x0, optim.Settings{}, &optim.LBFGS{InitialStep: math.NaN()}},
 		{"lbfgs line search", context.Background(), obj, p.x0, optim.Settings{}, &optim.LBFGS{LineSearch: optim.LineSearch(9)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
