@@ -530,11 +530,11 @@ func TestMultiScale(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"1/2 32x26", "2/2 40x32"}, scales)
 	// The fine scale's first L-BFGS step has the length the coarse scale
-	// ended with, so its line search does not have to grow gonum's unit
-	// first step (as the coarse scale's does).
+	// ended with, and the coarse scale's is firstStepRMS grey levels, so
+	// neither line search has to grow gonum's unit first step.
 	t.Logf("evaluations in the first iteration of each scale: %v", firstEvals)
+	assert.LessOrEqual(t, firstEvals[0], 3)
 	assert.LessOrEqual(t, firstEvals[1], 3)
-	assert.Less(t, firstEvals[1], firstEvals[0])
 	assert.Equal(t, image.Rect(0, 0, 40, 32), res.Image.Bounds())
 	assert.Len(t, res.History, 30)
 	// The fine scale starts from the coarse result, which is a better start
