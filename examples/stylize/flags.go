@@ -71,6 +71,7 @@ type flags struct {
 	styleScale     float64
 	multiScale     int
 	init           string
+	initImage      string
 	noiseRatio     float64
 	seed           uint64
 	originalColors string
@@ -145,6 +146,7 @@ func newFlagSet() (*flag.FlagSet, *flags) {
 	fs.Float64Var(&f.styleScale, "style-scale", 1, "longest side of the style images relative to the output's")
 	fs.IntVar(&f.multiScale, "multi-scale", 0, "coarse to fine: start at this longest side, double up to -max-size (0: one scale)")
 	fs.StringVar(&f.init, "init", "content", "starting image: content, style or noise")
+	fs.StringVar(&f.initImage, "init-image", "", "start from this image `file` instead (resized to the output; e.g. a smaller run's result, to refine it at a larger -max-size)")
 	fs.Float64Var(&f.noiseRatio, "noise-ratio", 1, "with -init noise: start from ratio·noise + (1−ratio)·content")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of the -init noise (same seed, same output on the CPU)")
 	fs.StringVar(&f.originalColors, "original-colors", "", "keep the content's colours, combining in this colour `space`: yuv, ycrcb, luv or lab (default off)")
@@ -181,6 +183,7 @@ type job struct {
 	content         string
 	styles          []string
 	masks           []string
+	initImage       string // -init-image, "" = none
 	out             string
 	outFormat       string
 	plot            string // "" = no plot
@@ -218,7 +221,7 @@ func (f *flags) validate(args []string) (*job, error) {
 		}
 	}
 	j := &job{
-		content: f.content, styles: f.styles, masks: f.masks, out: f.out,
+		content: f.content, styles: f.styles, masks: f.masks, initImage: f.initImage, out: f.out,
 		checkpointEvery: f.checkpointEvery, quality: f.quality, weights: f.weights,
 		iterations: f.iterations, maxSize: f.maxSize, quiet: f.quiet, device: f.device,
 	}

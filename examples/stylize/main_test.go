@@ -171,6 +171,61 @@ func TestRunWritesResultAndPlot(t *testing.T) {
 	}
 }
 
+// TestRunInitImage checks that -init-image is where the optimization starts:
+// after one tiny Adam step from the stripes, resized to the 48×40 output,
+// the result is still the stripes (far from the gradient content image),
+// and starting from the content image gives the content image back.
+func TestRunInitImage(t *testing.T) {
+	in := newInputs(t)
+	tests := []struct {
+		name, init string
+		wantNear   string // the image the output must stay within a few levels of
+	}{
+		{"from the style image", in.style, in.style},
+		{"from the content image", in.content, in.content},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out.png")
+			code, _, stderr := stylize(t, context.Background(), "-content", in.content, "-style", in.style,
+				"-weights", fixtureWeights, "-iterations", "1", "-optimizer", "adam", "-lr", "0.01",
+				"-max-size", "48", "-init-image", tt.init, "-out", out, "-plot", "", "-quiet")
+			require.Equal(t, 0, code, "stderr: %s", stderr)
+			got, err := imageio.Load(out, imageio.DecodeOptions{})
+			require.NoError(t, err)
+			want, err := imageio.Load(tt.wantNear, imageio.DecodeOptions{})
+			require.NoError(t, err)
+			want, err = imageio.ResizeTo(want, 48, 40)
+			require.NoError(t, err)
+			assert.Less(t, meanAbsDiff(got, want), 2.0, "the output is the init image after a step of 0.01")
+			other := in.content
+			if tt.wantNear == in.content {
+				other = in.style
+			}
+			o, err := imageio.Load(other, imageio.DecodeOptions{})
+			require.NoError(t, err)
+			o, err = imageio.ResizeTo(o, 48, 40)
+			require.NoError(t, err)
+			assert.Greater(t, meanAbsDiff(got, o), 20.0, "and far from the other image")
+		})
+	}
+}
+
+// meanAbsDiff is the mean absolute difference of the RGB channels of two
+// images of the same size, in 8-bit levels.
+func meanAbsDiff(a, b image.Image) float64 {
+	var sum float64
+	r := a.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			ar, ag, ab, _ := a.At(x, y).RGBA()
+			br, bg, bb, _ := b.At(x-r.Min.X+b.Bounds().Min.X, y-r.Min.Y+b.Bounds().Min.Y).RGBA()
+			sum += math.Abs(float64(ar>>8)-float64(br>>8)) + math.Abs(float64(ag>>8)-float64(bg>>8)) + math.Abs(float64(ab>>8)-float64(bb>>8))
+		}
+	}
+	return sum / float64(3*r.Dx()*r.Dy())
+}
+
 func slicesContain(s []string, v string) bool {
 	for _, x := range s {
 		if x == v {
@@ -216,6 +271,9 @@ func TestRunFailures(t *testing.T) {
 		{name: "mask count mismatch", args: []string{"-style", in.style2, "-mask", in.mask}, code: 2,
 			want: []string{"-mask given 1 times for 2 -style images"}},
 		{name: "unreadable mask", args: []string{"-mask", textPNG}, code: 1, want: []string{"-mask", "text.png"}},
+		{name: "unreadable init image", args: []string{"-init-image", textPNG}, code: 1, want: []string{"-init-image", "text.png"}},
+		{name: "missing init image", args: []string{"-init-image", filepath.Join(in.dir, "nope.png")}, code: 1,
+			want: []string{"-init-image", "nope.png", "no such file"}},
 		{name: "unknown init", args: []string{"-init", "random"}, code: 2, want: []string{`-init "random"`}},
 		{name: "unknown colour space", args: []string{"-original-colors", "hsv"}, code: 2, want: []string{`-original-colors "hsv"`}},
 		{name: "unknown pooling", args: []string{"-pooling", "min"}, code: 2, want: []string{`-pooling "min": want avg, max or l2`}},

@@ -123,6 +123,12 @@ func (j *job) run(ctx context.Context, stdout, stderr io.Writer) error {
 		}
 		masks = append(masks, m)
 	}
+	var initImage image.Image
+	if j.initImage != "" {
+		if initImage, err = loadImage("-init-image", j.initImage); err != nil {
+			return err
+		}
+	}
 	weights, origin, err := vgg.FindWeights(j.weights)
 	if err != nil {
 		return fmt.Errorf("-weights: %w", err)
@@ -146,6 +152,9 @@ func (j *job) run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	if len(masks) > 0 {
 		opts = append(opts, style.WithStyleMasks(masks...))
+	}
+	if initImage != nil {
+		opts = append(opts, style.WithInitImage(initImage))
 	}
 	var checkpoints []string
 	if j.checkpointEvery > 0 {
