@@ -118,3 +118,32 @@ func ExampleWithPrecision() {
 		log.Fatal(err)
 	}
 }
+
+// The Fast preset: coarse to fine with L-BFGS, the quickest route measured
+// to the tutorial recipe's result. (Compiled, not run: it needs the ImageNet
+// weights that `make weights` installs.)
+func ExampleFast() {
+	path, _, err := vgg.FindWeights("")
+	if err != nil {
+		log.Fatal(err)
+	}
+	model, err := vgg.Load(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	photo, err := imageio.Load("photo.jpg", imageio.DecodeOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	painting, err := imageio.Load("starry_night.jpg", imageio.DecodeOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := style.Transfer(context.Background(), photo, painting, style.WithModel(model), style.Fast())
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := imageio.Save("photo_starry.png", res.Image, imageio.EncodeOptions{}); err != nil {
+		log.Fatal(err)
+	}
+}

@@ -58,6 +58,7 @@ func main() {
 		weights = flag.String("weights", "", "MatConvNet weights file (default: the full-width VGG19 with hash weights shared with the peers)")
 		pool    = flag.String("pooling", "avg", "avg or max (vgg.ParsePooling)")
 		outPath = flag.String("out", "", "also save the result image here (PNG)")
+		fast    = flag.Bool("fast", false, "style.Fast() after the other options: L-BFGS coarse to fine, its iterations (-iters, -opt and -multiscale are ignored)")
 	)
 	flag.Parse()
 	if *peak {
@@ -100,7 +101,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gobench:", err)
 		os.Exit(1)
 	}
-	res, img, err := run(model, content, painting, *size, *iters, *opt, *threads, *inter, *multi, *target, precision, *clamp, pooling)
+	var extra []style.Option
+	if *fast {
+		extra = append(extra, style.Fast())
+		*opt = "lbfgs"
+	}
+	res, img, err := run(model, content, painting, *size, *iters, *opt, *threads, *inter, *multi, *target, precision, *clamp, pooling, extra...)
 	if err == nil && *outPath != "" {
 		err = imageio.Save(*outPath, img, imageio.EncodeOptions{})
 	}
@@ -112,7 +118,7 @@ func main() {
 }
 
 func run(model *vgg.Model, content, painting image.Image, size, iters int, opt string, threads, inter, multi int, target float64,
-	precision style.Precision, clamp bool, pooling vgg.Pooling) (*Result, image.Image, error) {
+	precision style.Precision, clamp bool, pooling vgg.Pooling, extra ...style.Option) (*Result, image.Image, error) {
 	var o style.Optimizer
 	switch opt {
 	case "adam":
@@ -128,8 +134,7 @@ func run(model *vgg.Model, content, painting image.Image, size, iters int, opt s
 	}
 	errReached := errors.New("target reached")
 	start := time.Now()
-	out, err := style.Transfer(context.Background(), content, painting,
-		style.WithModel(model), style.WithMaxSize(size), style.WithIterations(iters),
+	opts := []style.Option{style.WithModel(model), style.WithMaxSize(size), style.WithIterations(iters),
 		style.WithOptimizer(o), style.WithThreads(threads, inter), style.WithMultiScale(multi), style.WithPrecision(precision), style.WithClampPixels(clamp),
 		style.WithPooling(pooling),
 		style.WithProgress(func(p style.Progress) error {
@@ -141,7 +146,9 @@ func run(model *vgg.Model, content, painting image.Image, size, iters int, opt s
 				return errReached
 			}
 			return nil
-		}))
+		})}
+	opts = append(opts, extra...)
+	out, err := style.Transfer(context.Background(), content, painting, opts...)
 	if err != nil && !errors.Is(err, errReached) {
 		return nil, nil, err
 	}

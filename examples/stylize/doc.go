@@ -31,6 +31,8 @@
 //	-style-scale S           style images' longest side relative to the output's (default 1)
 //	-multi-scale N           coarse to fine from N pixels, doubling up to -max-size (default 0: off)
 //	-init content|style|noise  starting image (default content)
+//	-init-image FILE         start from this image instead, resized to the output
+//	-fast                    style.Fast: -optimizer lbfgs -multi-scale 256 -iterations 30 unless given
 //	-noise-ratio R, -seed N  the noise start: R·noise + (1−R)·content (default 1, 0)
 //	-original-colors SPACE   keep the content's colours: yuv, ycrcb, luv or lab (default off)
 //	-color-match             match the style images' colour histograms to the content's

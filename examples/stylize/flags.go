@@ -70,6 +70,8 @@ type flags struct {
 	maxSize        int
 	styleScale     float64
 	multiScale     int
+	fast           bool
+	set            map[string]bool // the flags given on the command line
 	init           string
 	initImage      string
 	noiseRatio     float64
@@ -145,6 +147,8 @@ func newFlagSet() (*flag.FlagSet, *flags) {
 	fs.IntVar(&f.maxSize, "max-size", style.DefaultMaxSize, "longest side of the output in `pixels` (the content image is resized to it)")
 	fs.Float64Var(&f.styleScale, "style-scale", 1, "longest side of the style images relative to the output's")
 	fs.IntVar(&f.multiScale, "multi-scale", 0, "coarse to fine: start at this longest side, double up to -max-size (0: one scale)")
+	fs.BoolVar(&f.fast, "fast", false, fmt.Sprintf("the quickest route measured to the tutorial recipe's result (style.Fast): "+
+		"-optimizer lbfgs -multi-scale %d -iterations %d, unless those flags are given", style.FastMinSize, style.FastIterations))
 	fs.StringVar(&f.init, "init", "content", "starting image: content, style or noise")
 	fs.StringVar(&f.initImage, "init-image", "", "start from this image `file` instead (resized to the output; e.g. a smaller run's result, to refine it at a larger -max-size)")
 	fs.Float64Var(&f.noiseRatio, "noise-ratio", 1, "with -init noise: start from ratio·noise + (1−ratio)·content")
@@ -218,6 +222,18 @@ func (f *flags) validate(args []string) (*job, error) {
 	for _, s := range f.styles {
 		if s == "" {
 			return nil, usagef(`-style "": want an image file`)
+		}
+	}
+	// -fast changes the defaults of the flags style.Fast sets.
+	if f.fast {
+		if !f.set["iterations"] {
+			f.iterations = style.FastIterations
+		}
+		if !f.set["multi-scale"] {
+			f.multiScale = style.FastMinSize
+		}
+		if !f.set["optimizer"] {
+			f.optimizer = "lbfgs"
 		}
 	}
 	j := &job{

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -207,6 +208,32 @@ func TestRunInitImage(t *testing.T) {
 			o, err = imageio.ResizeTo(o, 48, 40)
 			require.NoError(t, err)
 			assert.Greater(t, meanAbsDiff(got, o), 20.0, "and far from the other image")
+		})
+	}
+}
+
+// TestRunFast checks that -fast sets the defaults of the flags style.Fast
+// sets, and that those flags, when given, win.
+func TestRunFast(t *testing.T) {
+	in := newInputs(t)
+	tests := []struct {
+		name string
+		args []string
+		want string // in the first line: optimizer and iterations
+	}{
+		{"fast", []string{"-fast"}, fmt.Sprintf("L-BFGS, %d iterations", style.FastIterations)},
+		{"fast with iterations and adam", []string{"-fast", "-iterations", "4", "-optimizer", "adam"}, "Adam (lr 1), 4 iterations"},
+		{"iterations without fast", []string{"-iterations", "3"}, "L-BFGS, 3 iterations"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out.png")
+			args := append([]string{"-content", in.content, "-style", in.style, "-weights", fixtureWeights,
+				"-max-size", "48", "-out", out, "-plot", ""}, tt.args...)
+			code, stdout, stderr := stylize(t, context.Background(), args...)
+			require.Equal(t, 0, code, "stderr: %s", stderr)
+			first, _, _ := strings.Cut(stdout, "\n")
+			assert.Contains(t, first, tt.want)
 		})
 	}
 }
