@@ -396,7 +396,7 @@ func (t *Transferer) plan(cfg *config, content, styleImage image.Image, sizes []
 	}
 	limit, source := cfg.memoryLimit, "WithMemoryLimit"
 	if limit == 0 {
-		limit, source = availableMemory(), "MemAvailable"
+		limit, source = availableMemory(), defaultLimitSource
 	}
 	c := image2D{content.Bounds().Dx(), content.Bounds().Dy()}
 	for i, size := range sizes {

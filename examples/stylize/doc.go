@@ -49,7 +49,7 @@
 //	-list-devices            print the runtime (TensorFlow version, CPU-only or CUDA build) and its devices, and exit
 //	-threads N|INTRA,INTER   TensorFlow thread pools (default one per core)
 //	-memory-limit SIZE       memory the run may use: bytes, or 8GiB, 20GB, … (default: the machine's available memory,
-//	                         MemAvailable); the memory model picks untiled or tiled evaluation to fit, and a request
+//	                         85% of MemAvailable); the memory model picks untiled or tiled evaluation to fit, and a request
 //	                         that cannot fit is refused at once, naming the memory needed and available
 //	-tile N, -halo N         tiled evaluation with N-pixel tiles and halo (default 0: the memory model's choice; -tile -1: never)
 //	-single-pass             tiled, one pass per tile (the style gradient lags one evaluation; needs -optimizer adam)
