@@ -31,23 +31,9 @@ CONTENT=${CONTENT:-examples/images/coffee.jpg}
 STYLE=${STYLE:-examples/images/starry_night.jpg}
 size=512
 
-bench/run.sh --setup >&2 # the PyTorch venv and a Go build check
-venv=${BENCH_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/neuralstyle/bench-venv}
-PY="$venv/bin/python"
-JPY=$(tools/golden-venv.sh bench/requirements-judge.txt judge-venv)
-W=$(tools/lpips/run.sh | tail -n 1)
-eval "$(scripts/libtensorflow.sh env)"
-export TF_CPP_MIN_LOG_LEVEL=2 PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
-export OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS
-
+. bench/realsetup.sh
 out=bench/quality
 mkdir -p "$out"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-go build -o "$work/gobench" ./bench/gobench
-# The same pixels for both: PNGs decoded once by Pillow.
-"$JPY" -c 'import sys; from PIL import Image; [Image.open(a).convert("RGB").save(b) for a, b in zip(sys.argv[1::2], sys.argv[2::2])]' \
-  "$CONTENT" "$work/content.png" "$STYLE" "$work/style.png"
 
 results=$out/results.jsonl
 touch "$results"
