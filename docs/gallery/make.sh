@@ -6,6 +6,7 @@
 #   docs/gallery/make.sh            # all
 #   docs/gallery/make.sh grid       # the 3 photos × 3 paintings only
 #   docs/gallery/make.sh features   # the feature comparisons only
+#   docs/gallery/make.sh w2         # Gram against W2, max, avg and l2 pooling
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -64,5 +65,22 @@ for name, box in (("left", (0, 0, 225, 300)), ("right", (226, 0, 451, 300))):
     -style $img/the_kiss.jpg -mask $out/mask_right.png "${base[@]}"
   # Coarse to fine up to 1024 px: 256, 512, 1024, 20 iterations each.
   run coffee_starry_night_1024 -content $img/coffee.jpg -style $s -max-size 1024 -multi-scale 256 -iterations 20
+fi
+if [ "$what" = all ] || [ "$what" = w2 ]; then
+  # 2 photos × 2 paintings; Gram with the default (avg) and max pooling, W2
+  # with max, avg and l2. 256 px, 60 L-BFGS iterations.
+  mkdir -p $out/w2
+  for c in chelsea coffee; do
+    for s in starry_night scream; do
+      for loss in gram w2; do
+        pools="max avg l2"
+        [ $loss = gram ] && pools="avg max"
+        for pool in $pools; do
+          run "w2/${c}_${s}_${loss}_$pool" -content $img/$c.jpg -style $img/$s.jpg \
+            -max-size 256 -iterations 60 -style-loss $loss -pooling $pool
+        done
+      done
+    done
+  done
 fi
 echo "gallery: done; times in $times"
