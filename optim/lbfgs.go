@@ -180,11 +180,11 @@ func (l *LBFGS) minimize(r *runner) error {
 		return w.err
 	}
 	w.prevX, w.prevG = slices.Clone(w.x32), slices.Clone(r.grad)
-	gamma := l.InitialScale
-	if g := norm(r.grad); gamma == 0 && l.InitialStep > 0 && g > 0 {
-		gamma = l.InitialStep * math.Sqrt(float64(n)) / g
+	gamma, g0 := l.InitialScale, norm(r.grad)
+	if gamma == 0 && l.InitialStep > 0 && g0 > 0 {
+		gamma = l.InitialStep * math.Sqrt(float64(n)) / g0
 	}
-	if c := gamma * norm(r.grad); gamma > 0 && c > 0 && !math.IsInf(c, 0) {
+	if c := gamma * g0; gamma > 0 && c > 0 && !math.IsInf(c, 0) {
 		w.c = c
 		for i := range x0 {
 			x0[i] /= c
