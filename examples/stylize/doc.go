@@ -52,7 +52,7 @@
 //	                         85% of MemAvailable); the memory model picks untiled or tiled evaluation to fit, and a request
 //	                         that cannot fit is refused at once, naming the memory needed and available
 //	-tile N, -halo N         tiled evaluation with N-pixel tiles and halo (default 0: the memory model's choice; -tile -1: never)
-//	-single-pass             tiled, one pass per tile (the style gradient lags one evaluation; needs -optimizer adam)
+//	-single-pass             tiled, one pass per tile (the style residuals predicted from the last evaluations; needs -optimizer adam)
 //	-quiet                   print nothing but errors
 //	-v                       show TensorFlow's own C++ log lines
 //

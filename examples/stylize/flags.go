@@ -163,7 +163,7 @@ func newFlagSet() (*flag.FlagSet, *flags) {
 		"the memory model chooses untiled or tiled evaluation and the tile size to fit it, and refuses a request that cannot fit")
 	fs.IntVar(&f.tile, "tile", 0, "tiled evaluation with tiles of this side in `pixels` (0: the memory model's choice; -1: never tile)")
 	fs.IntVar(&f.halo, "halo", 0, "context around each tile in `pixels` (0: exact for the deepest layer used, 64 for VGG16's relu5_1; -1: none)")
-	fs.BoolVar(&f.singlePass, "single-pass", false, "tiled evaluation in one pass per tile, the style gradient one evaluation behind (needs -optimizer adam)")
+	fs.BoolVar(&f.singlePass, "single-pass", false, "tiled evaluation in one pass per tile, with the style residuals predicted from the last evaluations (needs -optimizer adam)")
 
 	fs.StringVar(&f.out, "out", "stylized.png", "output `file`, .png or .jpg; its directory must exist")
 	fs.Func("plot", "loss-curve plot `file` (.png); \"\" = none (default <out without extension>_loss.png)", func(s string) error {
