@@ -19,6 +19,7 @@ import (
 	"image"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/imageio"
@@ -38,11 +39,21 @@ type record struct {
 	Store      int     `json:"store,omitempty"`
 	Iterations int     `json:"iterations"`
 	SecPerIter float64 `json:"sec_per_iteration"`
-	PeakRSS    int64   `json:"peak_rss_bytes"`
-	Predicted  int64   `json:"predicted_bytes"`
-	Loss       float64 `json:"loss"`
-	Load       string  `json:"loadavg"`
-	Elapsed    float64 `json:"elapsed_s"`
+	// CPUPerIter is the process's CPU time (user + system) per iteration:
+	// unlike the wall time it does not count the time this shared VM's
+	// host takes the CPUs away (Steal), so it compares runs taken under
+	// different steal.
+	CPUPerIter float64 `json:"cpu_s_per_iteration,omitempty"`
+	// Steal is the share of the machine's CPU time stolen by its host
+	// during the timed iterations (/proc/stat).
+	Steal     float64 `json:"steal,omitempty"`
+	PeakRSS   int64   `json:"peak_rss_bytes"`
+	Predicted int64   `json:"predicted_bytes"`
+	Loss      float64 `json:"loss"`
+	Load      string  `json:"loadavg"`
+	Elapsed   float64 `json:"elapsed_s"`
+	Content   string  `json:"content,omitempty"`
+	Style     string  `json:"style,omitempty"`
 }
 
 func main() {
@@ -88,8 +99,12 @@ func run() error {
 		opts = append(opts, style.WithMemoryLimit(*limit))
 	}
 	var stamps []time.Time
+	var cpu []float64
+	var stat [][]float64
 	opts = append(opts, style.WithProgress(func(p style.Progress) error {
 		stamps = append(stamps, time.Now())
+		cpu = append(cpu, cpuSeconds())
+		stat = append(stat, cpuStat())
 		fmt.Fprintf(os.Stderr, "iteration %d/%d loss %.4g (%v)\n", p.Iteration, p.Iterations, p.Loss, p.Elapsed.Round(time.Second))
 		return nil
 	}))
@@ -112,6 +127,7 @@ func run() error {
 		Size: *size, Width: pl.Width, Height: pl.Height, Mode: "untiled", Optimizer: *optimizer,
 		Store: pl.Store, Iterations: res.Iterations, PeakRSS: procBytes("VmHWM:"), Predicted: pl.Needed,
 		Loss: res.Loss, Load: loadAvg(), Elapsed: res.Elapsed.Seconds(),
+		Content: *content, Style: *painting,
 	}
 	if pl.Tiled {
 		r.Mode, r.Tile, r.Halo, r.Tiles = "tiled", pl.Tile, pl.Halo, pl.Tiles
@@ -120,7 +136,10 @@ func run() error {
 		}
 	}
 	if len(stamps) > 1 {
-		r.SecPerIter = stamps[len(stamps)-1].Sub(stamps[0]).Seconds() / float64(len(stamps)-1)
+		n := float64(len(stamps) - 1)
+		r.SecPerIter = stamps[len(stamps)-1].Sub(stamps[0]).Seconds() / n
+		r.CPUPerIter = (cpu[len(cpu)-1] - cpu[0]) / n
+		r.Steal = stealShare(stat[0], stat[len(stat)-1])
 	}
 	if *save != "" {
 		if err := imageio.Save(*save, res.Image, imageio.EncodeOptions{}); err != nil {
@@ -157,6 +176,50 @@ func procBytes(field string) int64 {
 		}
 	}
 	return 0
+}
+
+// cpuSeconds is the process's CPU time so far, user and system.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// cpuStat is the machine's CPU time counters, the first line of
+// /proc/stat (user nice system idle iowait irq softirq steal …); nil if
+// unreadable.
+func cpuStat() []float64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return nil
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	var out []float64
+	for _, f := range strings.Fields(line)[1:] {
+		var v float64
+		fmt.Sscan(f, &v)
+		out = append(out, v)
+	}
+	return out
+}
+
+// stealShare is the share of the CPU time between two cpuStat readings
+// that the host stole (guest time is already in user time, so only the
+// first 8 counters add up to the total).
+func stealShare(a, b []float64) float64 {
+	if len(a) < 8 || len(b) < 8 {
+		return 0
+	}
+	var total float64
+	for i := range 8 {
+		total += b[i] - a[i]
+	}
+	if total <= 0 {
+		return 0
+	}
+	return (b[7] - a[7]) / total
 }
 
 func loadAvg() string {
