@@ -127,7 +127,7 @@ func resolve(opts []Option) (config, error) {
 	}
 	if cfg.tiling != nil && cfg.tiling.SinglePass && cfg.optimizer.name != "adam" {
 		return cfg, invalid("WithTiling", fmt.Sprintf("%+v", *cfg.tiling), "SinglePass needs WithOptimizer(Adam(…)): "+
-			"its gradient lags one evaluation behind, which L-BFGS's line search cannot take")
+			"its gradient uses predicted style residuals, and L-BFGS's line search needs the exact gradient")
 	}
 	if cfg.precision == BFloat16 && cfg.optimizer.name != "adam" {
 		return cfg, invalid("WithPrecision", BFloat16, "needs WithOptimizer(Adam(…)): L-BFGS's line search "+
