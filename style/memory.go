@@ -456,7 +456,7 @@ func largestTile(m *vgg.Model, cfg *config, s shape, t Tiling, align, store int,
 const availableShare = 0.85
 
 // defaultLimitSource names the default limit in plans and errors.
-const defaultLimitSource = "85% of MemAvailable"
+var defaultLimitSource = fmt.Sprintf("%.0f%% of MemAvailable", 100*availableShare)
 
 // availableMemory is the memory the process may use by default: its own
 // resident memory plus availableShare of the kernel's MemAvailable

@@ -781,8 +781,9 @@ func (e *tiledEngine) residualTensors(ds [][]float32) ([]*tf.Tensor, error) {
 }
 
 // residuals returns, for every group, D = ∂E_style/∂G with G the global Gram
-// (unnormalized, masked for masked groups), and the weighted style loss. As loss.Style: E = β Σ_i b_i/I Σ_l w_l/L · k_N ·
-// Σ(G/A − S_il)², with A the layer's area (or the masked area Σm²), so
+// (unnormalized, masked for masked groups), and the weighted style loss.
+// As loss.Style: E = β Σ_i b_i/I Σ_l w_l/L · k_N · Σ(G/A − S_il)², with A
+// the layer's area (or the masked area Σm²), so
 // D = β b_i/I · w_l/L · k_N · 2(G/A − S_il)/A summed over the group's images.
 func (e *tiledEngine) residuals(grams [][]float64) ([][]float32, float64) {
 	var total float64
