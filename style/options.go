@@ -1,6 +1,7 @@
 package style
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"math"
@@ -116,6 +117,27 @@ type Progress struct {
 	// every scale.
 	Scale, Scales int
 	Width, Height int
+
+	// image reads the current image; set only while the callback runs.
+	image func() (*image.RGBA, error)
+}
+
+// ErrImageUnavailable is returned by Progress.Image outside the progress
+// callback that received the Progress (for example on an entry of
+// Result.History).
+var ErrImageUnavailable = errors.New("style: the image is only available during the progress callback")
+
+// Image returns the current image, post-processed like a checkpoint's
+// (original colours applied when that option is on), as a new image the
+// caller owns. It reads the image from the transfer, which on a GPU copies
+// it to the host: call it only when the image is needed, such as when a
+// preview page has a viewer. It is valid only during the WithProgress
+// callback that received p; elsewhere it returns ErrImageUnavailable.
+func (p Progress) Image() (*image.RGBA, error) {
+	if p.image == nil {
+		return nil, ErrImageUnavailable
+	}
+	return p.image()
 }
 
 // Checkpoint is an intermediate result; see WithCheckpoint.

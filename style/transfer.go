@@ -559,7 +559,16 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 			}
 			res.History = append(res.History, pr)
 			if cfg.progress != nil {
-				if err := cfg.progress(pr); err != nil {
+				live := true // op.X is only valid during the callback
+				pr.image = func() (*image.RGBA, error) {
+					if !live {
+						return nil, ErrImageUnavailable
+					}
+					return t.finish(cfg, p, op.X, mean)
+				}
+				err := cfg.progress(pr)
+				live = false
+				if err != nil {
 					return fmt.Errorf("style: progress callback: %w", err)
 				}
 			}
