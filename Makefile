@@ -6,7 +6,7 @@
 #
 # Every target that compiles Go code gets CGO_CFLAGS/CGO_LDFLAGS from
 # scripts/libtensorflow.sh, which downloads the TensorFlow C library into a
-# cache folder the first time (see README). `make env` prints the same exports
+# cache folder the first time (docs/runtime.md). `make env` prints the same exports
 # for use in your own shell. TF_VARIANT=cuda (make test TF_VARIANT=cuda, or in
 # the environment) makes every target use the CUDA build instead, in a cache
 # folder of its own (docs/gpu.md); the default is the CPU-only build.

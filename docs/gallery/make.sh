@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Remakes every picture of the README's gallery with the exact commands shown
-# there, on the ImageNet VGG16 of `make weights`, and logs each run's time to
-# docs/gallery/times.txt. About an hour on 2 CPU cores.
+# Remakes every picture of the galleries in docs/quality.md with the exact
+# commands shown there, on the ImageNet VGG16 of `make weights`, and logs
+# each run's time to docs/gallery/times.txt. About an hour on 2 CPU cores.
 #
 #   docs/gallery/make.sh            # all
 #   docs/gallery/make.sh grid       # the 3 photos × 3 paintings only

