@@ -109,8 +109,8 @@ func formatBytes(b int64) string {
 }
 
 // The coefficients of the memory model, measured with the ImageNet VGG16
-// (bench/memory: peak RSS of single evaluations at several sizes, fitted by
-// least squares; see bench/memory.md).
+// (peak RSS of single evaluations at several sizes, fitted by least
+// squares; docs/posters.md compares the model with measured runs).
 const (
 	// baselineBytes is the resident memory of a process that has loaded
 	// TensorFlow and opened a session, before any image work.

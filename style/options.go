@@ -448,9 +448,7 @@ func WithGramNorm(n loss.GramNorm) Option {
 // means and covariances; crowsonkb/style-transfer-pytorch's). Masks
 // (WithStyleMasks) and blends (WithExtraStyles) work with both. W2 adds an
 // eigendecomposition of an N × N matrix per style layer and style image to
-// every evaluation: with VGG19 on 2 cores an evaluation took 1.28× as long
-// at 256 px and 1.25× at 512 px (BenchmarkEvaluateW2 against
-// BenchmarkEvaluate, measured on a loaded machine). Its normalization makes
+// every evaluation (its cost: docs/quality.md). Its normalization makes
 // the default weights fit it (see package loss, "The Wasserstein-2 style
 // loss").
 func WithStyleLoss(l loss.StyleLoss) Option {
@@ -575,8 +573,7 @@ func WithMaxSize(px int) Option {
 // cost a fraction of the last, settle the large structures, and leave the
 // full-size scale less to do. With L-BFGS, each scale's first step is sized
 // from the previous scale's curvature estimate instead of starting afresh.
-// Measured at 1024 px from 256 px (bench/multiscale.sh): the loss of 10
-// single-scale iterations is reached 2.32× sooner. Scales at which the
+// docs/performance.md has measurements. Scales at which the
 // content image's short side would be under 16 pixels are left out.
 // Default 0: one scale.
 func WithMultiScale(minSize int) Option {
@@ -645,15 +642,12 @@ func WithColorMatch() Option {
 //
 // The optimizers work on an unbounded image. With false the network sees it
 // as it is, as in the tutorial and neural-style-tf, and only the output is
-// clamped; L-BFGS then drives some pixels far outside the range (5 % of
-// them, down to −356 and up to 427, with HED's VGG16 at 256 px), where they
+// clamped; L-BFGS then drives some pixels far outside the range, where they
 // lower the loss in a way the saved image cannot, and the loss of the
-// delivered image is far above the one reported (6.2e6 against 3.0e4 after
-// 200 iterations). With true the loss is that of the image as delivered,
-// its gradient is zero for a pixel beyond the range (moving it further out
-// changes nothing), and the same 200 iterations deliver an image with a
-// loss of 3.7e4, 165× lower; Adam's delivered loss is 1.5× lower (1.15e6
-// against 1.75e6). The cost is two element-wise ops on the input.
+// delivered image is far above the one reported. With true the loss is
+// that of the image as delivered, and its gradient is zero for a pixel
+// beyond the range (moving it further out changes nothing). The cost is
+// two element-wise ops on the input; docs/quality.md has the measurements.
 func WithClampPixels(on bool) Option {
 	return optionFunc(func(c *config) error {
 		c.clampPixels = on
@@ -693,13 +687,10 @@ const (
 	// accumulation; the losses, the optimizer and the image stay float32.
 	// It needs a CPU with bfloat16 instructions (AVX512_BF16 or AMX-BF16)
 	// and the Adam optimizer: L-BFGS's line search compares loss values
-	// more finely than bfloat16 computes them, and stalls. Measured on AMD
-	// Zen 4, 2 threads, at 512 px: an evaluation of VGG19 takes 0.52 of
-	// the float32 time, and 100 Adam iterations with VGG16 take 0.51 of
-	// the time and end at a loss, evaluated in float32, 0.04 % from the
-	// float32 run's (style.BenchmarkPrecision). The loss values a run
-	// reports are computed in mixed precision too. Ops placed on a GPU
-	// stay float32.
+	// more finely than bfloat16 computes them, and stalls. The loss values
+	// a run reports are computed in mixed precision too. Ops placed on a
+	// GPU stay float32. Its speed and accuracy, measured
+	// (BenchmarkPrecision): docs/performance.md.
 	BFloat16
 )
 

@@ -41,8 +41,7 @@ type Tiling struct {
 	// in a run from a photo that is about the first 5 of Adam's steps,
 	// which change the Gram matrices most. The rest cost only the halo
 	// overhead, and their gradient is exact in the limit of small steps.
-	// Measured with Adam on the ImageNet VGG16 (256 px, 100 iterations), the
-	// final loss was within 0.1 % of untiled evaluation's. It suits Adam,
+	// docs/posters.md compares its losses with untiled evaluation's. It suits Adam,
 	// not L-BFGS, whose line search needs the exact gradient (with L-BFGS
 	// it is an error).
 	SinglePass bool
