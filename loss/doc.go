@@ -155,8 +155,7 @@
 // 3.5e-3 and (with its floor, below) 0.83. In float32 the iteration is
 // unstable beyond κ ≈ 10⁸ and needs 20–25 iterations below it, for the
 // spectra real features have; in float64 it converges (30 iterations at
-// κ = 10⁸) but costs 7× more. At N = 512 one float32 eigendecomposition took
-// 0.23 s and 25 iterations 0.53 s (2 cores, measured on a loaded machine).
+// κ = 10⁸) but costs more. Their times are in docs/quality.md.
 // In a^−½ the eigenvalues are floored at max(ε², 10⁻⁶·λ_max) (10⁻¹³ in
 // float64): none is truly below ε², and below 10⁻⁶·λ_max float32 eigenvalues
 // are rounding noise.
@@ -188,8 +187,8 @@
 // (features on the 0–255 scale) at 256 px, chelsea in the style of
 // starry_night, the weighted style term at the content image is 1.5·10¹³
 // with Gram and 7.0·10¹⁰ with W2 at the default weights; with k = 1, W2
-// barely changed the photograph in 100 iterations (see the README's
-// gallery).
+// barely changed the photograph in 100 iterations (see the gallery in
+// docs/quality.md).
 //
 // # Content normalizations (ContentNorm)
 //

@@ -20,9 +20,10 @@ type DISPreset int
 const (
 	// DISUltrafast is PRESET_ULTRAFAST.
 	DISUltrafast DISPreset = 0
-	// DISFast is PRESET_FAST (9 ms per 768×576 pair on 2 cores).
+	// DISFast is PRESET_FAST: faster than DISMedium, less accurate
+	// (times in docs/video.md).
 	DISFast DISPreset = 1
-	// DISMedium is PRESET_MEDIUM (33 ms per 768×576 pair), the default.
+	// DISMedium is PRESET_MEDIUM, the default.
 	DISMedium DISPreset = 2
 )
 

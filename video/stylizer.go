@@ -16,11 +16,10 @@ import (
 const (
 	// DefaultTemporalWeight weighs the temporal loss for the library's
 	// default network and weights (the installed ImageNet VGG16, content 5,
-	// style 1e4): measured on vtest.avi at 192 px, it makes the temporal term
-	// 0.5–2.6 % of the loss and the warping error 0.22× the frame-by-frame
-	// one. neural-style-tf's --temporal_weight, 200, is made negligible by
-	// these style losses (2–4e11); scale it with the style loss when other
-	// weights or layers are used.
+	// style 1e4), where it makes the temporal term a few percent of the
+	// loss (docs/video.md has the measurements). neural-style-tf's
+	// --temporal_weight, 200, is made negligible by these style losses;
+	// scale it with the style loss when other weights or layers are used.
 	DefaultTemporalWeight = 2e8
 	// DefaultIterations is the iteration count of the frames after the
 	// first (neural-style-tf: --frame_iterations 800; less here, as the
