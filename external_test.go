@@ -13,15 +13,15 @@ import (
 	"github.com/neuralstyle/neuralstyle/imageio"
 )
 
-// readmeSetup is the README's set-up line for a module that depends on
-// neuralstyle ("Using the library from your own module"): the install
+// readmeSetup is the set-up line that README.md and docs/runtime.md give a
+// module that depends on neuralstyle: the install
 // script run from wherever the go command keeps the module. In the test
 // that is the checkout, through a replace directive; after `go get` it is
 // the module cache, where files are read-only and not executable, hence
 // `bash`.
 const readmeSetup = `eval "$(bash "$(go list -m -f '{{.Dir}}' github.com/neuralstyle/neuralstyle)/scripts/libtensorflow.sh" env)"`
 
-// TestExternalModule does what the README tells a user of the library to
+// TestExternalModule does what the docs tell a user of the library to
 // do, in a fresh module outside the repository: require the module, run
 // the set-up line, build a program that imports style, vgg and imageio, and
 // run a tiny transfer on the fixture network. It needs the module cache

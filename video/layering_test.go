@@ -10,7 +10,8 @@ import (
 )
 
 // The core packages never depend on this package or on OpenCV, so that they
-// build without OpenCV installed (DESIGN.md's layering).
+// build without OpenCV installed (docs/design.md, "Layers, and who may
+// import whom").
 func TestCoreDoesNotImportVideoOrOpenCV(t *testing.T) {
 	goBin, err := exec.LookPath("go")
 	require.NoError(t, err)
