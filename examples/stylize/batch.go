@@ -196,7 +196,7 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&bf.weights, "weights", "", "MatConvNet VGG weights `file` for every item (default as stylize's -weights)")
 	fs.StringVar(&bf.device, "device", "", "TensorFlow `device` for every item (default the first GPU, else the CPU)")
 	fs.StringVar(&bf.threads, "threads", "", "TensorFlow threads: `N` or intra,inter (default one per core)")
-	fs.BoolVar(&bf.quiet, "quiet", false, "print only the summary and errors")
+	fs.BoolVar(&bf.quiet, "quiet", false, "print nothing but errors")
 	fs.Bool("v", false, "show TensorFlow's own C++ log lines")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -265,7 +265,7 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail(stderr, err)
 	}
 	r := &batch.Runner{
-		Manifest: m, Shard: shard, OutDir: bf.outDir, FrameName: video.FrameName, Log: stdout,
+		Manifest: m, Shard: shard, OutDir: bf.outDir, FrameName: video.FrameName, Log: say,
 		Process: func(ctx context.Context, it *batch.Item, resume bool) (batch.Outcome, error) {
 			bi, err := parseItem(it)
 			if err != nil {

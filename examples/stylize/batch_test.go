@@ -129,3 +129,32 @@ func stylizeBatch(t *testing.T, ctx context.Context, args ...string) (int, strin
 	code := dispatch(ctx, append([]string{"batch"}, args...), &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
+
+// A frame folder is a shot: stylized in video mode into a folder of
+// frames, in order, and skipped once done.
+func TestBatchVideoShot(t *testing.T) {
+	in := newInputs(t)
+	frames := filepath.Join(in.dir, "shot")
+	require.NoError(t, os.Mkdir(frames, 0o755))
+	for i := range 3 {
+		writeImage(t, frames, fmt.Sprintf("%04d.png", i+1), 48, 40, "gradient")
+	}
+	m := writeManifest(t, in.dir, "m.jsonl", []map[string]any{
+		{"content": "shot", "style": "style.png", "out": "out/shot", "options": map[string]any{
+			"max-size": 32, "iterations": 2, "first-frame-iterations": 2, "flow": "farneback"}},
+		{"content": "content.png", "style": "style.png", "out": "out/a.png", "options": map[string]any{"max-size": 32, "iterations": 2}},
+	})
+	code, stdout, stderr := stylizeBatch(t, context.Background(), "-manifest", m, "-weights", fixtureWeights)
+	require.Equal(t, 0, code, stdout+stderr)
+	for i := 1; i <= 3; i++ {
+		assert.FileExists(t, filepath.Join(in.dir, "out/shot", fmt.Sprintf("frame_%05d.png", i)))
+	}
+	recs, _, err := batch.ReadStatus(filepath.Join(in.dir, "out"))
+	require.NoError(t, err)
+	last, ok := batch.Latest(recs["out/shot"], recs["out/shot"][0].Key)
+	require.True(t, ok)
+	assert.Equal(t, 3, last.Frames)
+	code, stdout, _ = stylizeBatch(t, context.Background(), "-manifest", m, "-weights", fixtureWeights)
+	require.Equal(t, 0, code)
+	assert.Equal(t, 2, strings.Count(stdout, "skipped (done before)"), stdout)
+}

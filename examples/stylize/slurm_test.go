@@ -184,6 +184,14 @@ func (c *cluster) waitFor(t *testing.T, what string, cond func() bool) {
 // returns the job id. extra is added to the job's environment.
 func (c *cluster) submit(t *testing.T, manifest string, n int, extra ...string) string {
 	t.Helper()
+	id := c.start(t, manifest, n, extra...)
+	c.wait(t, id)
+	return id
+}
+
+// start submits the array job (as submit) and returns at once.
+func (c *cluster) start(t *testing.T, manifest string, n int, extra ...string) string {
+	t.Helper()
 	self, err := os.Executable()
 	require.NoError(t, err)
 	weights, err := filepath.Abs(fixtureWeights)
@@ -195,12 +203,16 @@ func (c *cluster) submit(t *testing.T, manifest string, n int, extra ...string) 
 	cmd.Env = append(append(c.env, "STYLIZE="+self, "STYLIZE_TEST_MAIN=1", "STYLIZE_THREADS=1"), extra...)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "sbatch: %s", out)
-	id := strings.TrimSpace(string(out))
+	return strings.TrimSpace(string(out))
+}
+
+// wait waits until job id has left the queue.
+func (c *cluster) wait(t *testing.T, id string) {
+	t.Helper()
 	c.waitFor(t, "job "+id, func() bool {
 		out, err := c.output("squeue", "-h", "-j", id, "-o", "%i")
 		return err == nil && strings.TrimSpace(out) == "" || strings.Contains(out, "Invalid job id")
 	})
-	return id
 }
 
 // jobLogs returns the output files of job id, for failure messages.
@@ -276,18 +288,15 @@ func TestSlurmBatch(t *testing.T) {
 			victim := "out/3.png"
 			if kill {
 				marker := filepath.Join(c.dir, "paused.pid")
-				id := make(chan string, 1)
-				go func() {
-					// The job leaves the queue only after the kill.
-					id <- c.submit(t, m, 3, "STYLIZE_TEST_PAUSE_ITEM="+victim, "STYLIZE_TEST_PAUSE_MARKER="+marker)
-				}()
+				// The job leaves the queue only after the kill.
+				jid := c.start(t, m, 3, "STYLIZE_TEST_PAUSE_ITEM="+victim, "STYLIZE_TEST_PAUSE_MARKER="+marker)
 				c.waitFor(t, "the task to reach "+victim, func() bool { _, err := os.Stat(marker); return err == nil })
 				b, err := os.ReadFile(marker)
 				require.NoError(t, err)
 				pid, err := strconv.Atoi(string(b))
 				require.NoError(t, err)
 				require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
-				jid := <-id
+				c.wait(t, jid)
 				got := counts(t, outDir)
 				assert.Equal(t, map[string]int{batch.StatusStarted: 1}, got[victim], c.jobLogs(jid))
 				assert.NoFileExists(t, filepath.Join(dir, victim))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -176,7 +177,7 @@ func Summarize(m *Manifest, outDir string, frameName func(int) string) (*Report,
 // median, largest, total) and the failed and pending items with their lines.
 func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "%d items: %d done, %d failed, %d pending (status files in %s)\n",
-		r.Items, len(r.Done), len(r.Failed), len(r.Pending), StatusPath(r.OutDir, 0)[:len(StatusPath(r.OutDir, 0))-len("shard-0.jsonl")])
+		r.Items, len(r.Done), len(r.Failed), len(r.Pending), filepath.Join(r.OutDir, ".status"))
 	if len(r.Done) > 0 {
 		times := make([]float64, 0, len(r.Done))
 		total := 0.0
