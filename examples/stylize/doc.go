@@ -85,4 +85,13 @@
 // registration errors). stylize imports package tfruntime/quiet, which
 // filters them out from before the library loads; -v shows them all. Errors
 // still arrive as the one "stylize:" line.
+//
+// # Batch
+//
+//	stylize batch -manifest FILE [-shard I/N] [-weights FILE] [-device D] [-threads N]
+//	stylize batch -report -manifest FILE
+//
+// runs one shard of a JSON Lines manifest of items (content, style, out and
+// options named like the flags above) with one network and one graph, as a
+// Slurm array task or a Kubernetes Indexed Job pod; see docs/batch.md.
 package main

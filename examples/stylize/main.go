@@ -10,5 +10,5 @@ import (
 func main() {
 	// Ctrl-C or SIGTERM stops the transfer within one iteration; nothing is
 	// written and the exit status is non-zero.
-	cli.Main(run)
+	cli.Main(dispatch)
 }
