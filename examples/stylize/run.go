@@ -61,7 +61,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	fs.Visit(func(fl *flag.Flag) { j.settings = append(j.settings, preview.Setting{Name: "-" + fl.Name, Value: fl.Value.String()}) })
+	fs.Visit(func(fl *flag.Flag) {
+		j.settings = append(j.settings, preview.Setting{Name: "-" + fl.Name, Value: fl.Value.String()})
+	})
 	if err := j.run(ctx, stdout, stderr); err != nil {
 		return fail(stderr, err)
 	}
