@@ -15,7 +15,9 @@
 //	defer ep.Close(context.Background())
 //	fmt.Println("preview:", ep.URL)
 //	res, err := style.Transfer(ctx, content, painting, style.WithProgress(pv.Progress))
-//	pv.Done(res, err)
+//	if res != nil {
+//		pv.Done(res.Image, err) // the page keeps showing the result
+//	}
 //
 // # It never slows the transfer
 //
