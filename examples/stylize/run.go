@@ -403,7 +403,7 @@ func (j *job) startPreview(stop func()) (*preview.Server, *preview.Endpoint, err
 		hosts = append(hosts, h) // the name the user gave is allowed in the Host header
 	}
 	pv, err := preview.New(preview.Config{
-		Title:    fmt.Sprintf("%s in the style of %s", filepath.Base(j.content), strings.Join(j.styles, " + ")),
+		Title:    fmt.Sprintf("%s in the style of %s", filepath.Base(j.content), strings.Join(bases(j.styles), " + ")),
 		Settings: j.settings,
 		Stop:     stop,
 		Hosts:    hosts,
@@ -417,4 +417,13 @@ func (j *job) startPreview(stop func()) (*preview.Server, *preview.Endpoint, err
 		return nil, nil, fmt.Errorf("-preview %s: %w", j.preview, err)
 	}
 	return pv, ep, nil
+}
+
+// bases returns the file names of paths, without their folders.
+func bases(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = filepath.Base(p)
+	}
+	return out
 }
