@@ -153,7 +153,7 @@
   }
 
   function connect() {
-    es = new EventSource('/events');
+    es = new EventSource('events');
     es.onopen = () => setText('conn', 'live');
     es.onmessage = (e) => {
       try { update(JSON.parse(e.data)); } catch (err) { setText('conn', 'bad message: ' + err); }
@@ -171,7 +171,7 @@
   $('stop').addEventListener('click', async () => {
     $('stop').disabled = true;
     try {
-      const r = await fetch('/stop', {
+      const r = await fetch('stop', {
         method: 'POST',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
         body: 'token=' + encodeURIComponent(token),
