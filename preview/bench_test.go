@@ -97,7 +97,7 @@ func BenchmarkIteration(b *testing.B) {
 			}
 			b.StopTimer()
 			pv.Done(nil, nil)
-			b.ReportMetric((last.Elapsed - first.Elapsed).Seconds()/float64(last.Iteration-first.Iteration), "s/iter")
+			b.ReportMetric((last.Elapsed-first.Elapsed).Seconds()/float64(last.Iteration-first.Iteration), "s/iter")
 			b.ReportMetric(inHook.Seconds()/float64(last.Iteration), "hook-s/iter")
 			b.ReportMetric(0, "ns/op")
 			cancel()
