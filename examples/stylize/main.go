@@ -8,7 +8,8 @@ import (
 )
 
 func main() {
-	// Ctrl-C or SIGTERM stops the transfer within one iteration; nothing is
-	// written and the exit status is non-zero.
+	// Ctrl-C or SIGTERM (or -preview's Stop button) stops the transfer
+	// within one iteration; the best image so far is written and the exit
+	// status is 130.
 	cli.Main(dispatch)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/neuralstyle/neuralstyle/imageio"
+	"github.com/neuralstyle/neuralstyle/internal/cli"
 	"github.com/neuralstyle/neuralstyle/style"
 )
 
@@ -394,9 +395,9 @@ func TestRunListDevices(t *testing.T) {
 }
 
 // TestRunCancelled interrupts a run part-way, as Ctrl-C does through the
-// context: the command stops, says so in one line, exits non-zero and
-// leaves the existing output and plot as they were. The checkpoint written
-// before the interruption is kept.
+// context (and the -preview page's Stop button): the command stops, writes
+// the best image so far and its plot, says so in one line and exits with
+// the status of an interrupt. The checkpoints written before are kept.
 func TestRunCancelled(t *testing.T) {
 	in := newInputs(t)
 	dir := t.TempDir()
@@ -415,19 +416,19 @@ func TestRunCancelled(t *testing.T) {
 
 	code, stdout, stderr := stylize(t, ctx, "-content", in.content, "-style", in.style, "-weights", fixtureWeights,
 		"-out", out, "-iterations", "50", "-max-size", "32", "-checkpoint-every", "1")
-	assert.Equal(t, 1, code)
-	assert.Regexp(t, `^stylize: stopped after [0-9]+ of 50 iterations \(context canceled\); no output written\n$`, stderr)
+	assert.Equal(t, cli.ExitInterrupted, code)
+	assert.Regexp(t, `^stylize: stopped after [0-9]+ of 50 iterations \(context canceled\); wrote the best image so far to .*out\.png\n$`, stderr)
 	assert.Contains(t, stdout, "iteration  2/50")
-	assert.NotContains(t, stdout, "wrote")
+	assert.Contains(t, stdout, "wrote "+out)
 
-	got, err := os.ReadFile(out)
-	require.NoError(t, err)
-	assert.Equal(t, old, got)
-	assert.NoFileExists(t, plot)
+	img, err := imageio.Load(out, imageio.DecodeOptions{})
+	require.NoError(t, err, "the best image so far replaced the old output")
+	assert.Equal(t, 32, max(img.Bounds().Dx(), img.Bounds().Dy()))
+	assert.FileExists(t, plot)
 	names := files(t, dir)
 	assert.Contains(t, names, "out_iter1.png")
 	for _, n := range names {
-		assert.Regexp(t, `^out(_iter[0-9]+)?\.png$`, n, "only the old output and complete checkpoints")
+		assert.Regexp(t, `^out(_iter[0-9]+|_loss)?\.png$`, n, "only complete files")
 	}
 }
 

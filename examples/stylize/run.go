@@ -8,15 +8,19 @@ import (
 	"image"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
+	"time"
 
 	tf "github.com/wamuir/graft/tensorflow"
 
 	"github.com/neuralstyle/neuralstyle/imageio"
+	"github.com/neuralstyle/neuralstyle/internal/cli"
+	"github.com/neuralstyle/neuralstyle/preview"
 	"github.com/neuralstyle/neuralstyle/style"
 	"github.com/neuralstyle/neuralstyle/tfruntime"
 	"github.com/neuralstyle/neuralstyle/vgg"
@@ -57,6 +61,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
+	fs.Visit(func(fl *flag.Flag) {
+		j.settings = append(j.settings, preview.Setting{Name: "-" + fl.Name, Value: fl.Value.String()})
+	})
 	if err := j.run(ctx, stdout, stderr); err != nil {
 		return fail(stderr, err)
 	}
@@ -70,8 +77,20 @@ func fail(stderr io.Writer, err error) int {
 	if errors.Is(err, errUsage) || errors.Is(err, style.ErrInvalidOption) {
 		return 2
 	}
+	if errors.Is(err, errInterrupted) {
+		return cli.ExitInterrupted
+	}
 	return 1
 }
+
+// errInterrupted marks a run stopped by Ctrl-C, SIGTERM or the preview
+// page's Stop button (exit status cli.ExitInterrupted).
+var errInterrupted = errors.New("interrupted")
+
+type interruptedError struct{ msg string }
+
+func (e *interruptedError) Error() string        { return e.msg }
+func (e *interruptedError) Is(target error) bool { return target == errInterrupted }
 
 func printUsage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprint(w, `stylize renders a content image in the style of one or more style images
@@ -87,10 +106,11 @@ Flags:
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)
 	fmt.Fprint(w, `
-Exit status: 0 on success, 2 for a bad command line, 1 for any other failure
-(unreadable input, bad weights, interrupted). On failure one line
-"stylize: <error>" goes to stderr and no output image or plot is written;
-checkpoints already written are kept.
+Exit status: 0 on success, 2 for a bad command line, 130 when interrupted
+(Ctrl-C, SIGTERM or the -preview page's Stop button: the best image so far
+and its plot are written first), 1 for any other failure (unreadable input,
+bad weights). On failure one line "stylize: <error>" goes to stderr and no
+output image or plot is written; checkpoints already written are kept.
 `)
 }
 
@@ -148,6 +168,26 @@ func (j *job) run(ctx context.Context, stdout, stderr io.Writer) error {
 	fmt.Fprintf(say, "stylizing %s (%d×%d) in the style of %s into %s (%d×%d): %s, %d iterations\n",
 		j.content, b.Dx(), b.Dy(), strings.Join(j.styles, " + "), j.out, w, h, j.optimizer, j.iterations)
 
+	// The page is up before the weights load, so that it can be opened at once.
+	var pv *preview.Server
+	if j.preview != "" {
+		var stop context.CancelCauseFunc
+		ctx, stop = context.WithCancelCause(ctx)
+		defer stop(nil)
+		var ep *preview.Endpoint
+		if pv, ep, err = j.startPreview(func() { stop(preview.ErrStopped) }); err != nil {
+			return err
+		}
+		defer func() {
+			// Let the pages get the result, then stop serving.
+			wait, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			_ = pv.Close(wait)
+			_ = ep.Close(wait)
+		}()
+		fmt.Fprintf(stdout, "preview: %s\n", ep.URL)
+	}
+
 	opts := append(slices.Clone(j.opts), style.WithWeightsFile(weights))
 	if len(styles) > 1 {
 		opts = append(opts, style.WithExtraStyles(styles[1:]...))
@@ -166,6 +206,9 @@ func (j *job) run(ctx context.Context, stdout, stderr io.Writer) error {
 				return err
 			}
 			checkpoints = append(checkpoints, path)
+			if pv != nil {
+				return pv.Checkpoint(c)
+			}
 			return nil
 		}))
 	}
@@ -200,9 +243,19 @@ func (j *job) run(ctx context.Context, stdout, stderr io.Writer) error {
 		if testHookProgress != nil {
 			testHookProgress(p)
 		}
+		if pv != nil {
+			return pv.Progress(p)
+		}
 		return nil
 	}))
 	rep.stop()
+	if pv != nil {
+		if res != nil {
+			pv.Done(res.Image, err)
+		} else {
+			pv.Done(nil, err)
+		}
+	}
 	if cerr := t.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -211,14 +264,23 @@ func (j *job) run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-			n := 0
-			if res != nil {
-				n = res.Iterations
+			// Interrupted: write the best image so far, then say so.
+			if res == nil || res.Image == nil {
+				return &interruptedError{fmt.Sprintf("stopped before the first iteration (%v); no output written", context.Cause(ctx))}
 			}
-			return fmt.Errorf("stopped after %d of %d iterations (%v); no output written", n, j.iterations, context.Cause(ctx))
+			if werr := j.write(res, say, checkpoints); werr != nil {
+				return werr
+			}
+			return &interruptedError{fmt.Sprintf("stopped after %d of %d iterations (%v); wrote the best image so far to %s",
+				res.Iterations, j.iterations, context.Cause(ctx), j.out)}
 		}
 		return err
 	}
+	return j.write(res, say, checkpoints)
+}
+
+// write writes the result and the plot, and lists the files written.
+func (j *job) write(res *style.Result, say io.Writer, checkpoints []string) error {
 
 	// Both outputs are written completely under temporary names first, then
 	// renamed into place, so that a failure leaves neither behind.
@@ -332,4 +394,36 @@ func checkWeights(path string, origin vgg.WeightsOrigin) error {
 		return fmt.Errorf("-weights %q: is a directory, want the .mat file", path)
 	}
 	return nil
+}
+
+// startPreview serves the -preview page; stop is its Stop button.
+func (j *job) startPreview(stop func()) (*preview.Server, *preview.Endpoint, error) {
+	var hosts []string
+	if h, _, err := net.SplitHostPort(j.preview); err == nil && h != "" {
+		hosts = append(hosts, h) // the name the user gave is allowed in the Host header
+	}
+	pv, err := preview.New(preview.Config{
+		Title:    fmt.Sprintf("%s in the style of %s", filepath.Base(j.content), strings.Join(bases(j.styles), " + ")),
+		Settings: j.settings,
+		Stop:     stop,
+		Hosts:    hosts,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	ep, err := preview.Listen(j.preview, pv)
+	if err != nil {
+		_ = pv.Close(context.Background())
+		return nil, nil, fmt.Errorf("-preview %s: %w", j.preview, err)
+	}
+	return pv, ep, nil
+}
+
+// bases returns the file names of paths, without their folders.
+func bases(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = filepath.Base(p)
+	}
+	return out
 }

@@ -27,12 +27,15 @@
 //	-independent                stylize every frame on its own (no warm start, no
 //	                            temporal loss): the flickering baseline
 //	-resume                     keep the frames already in -out and continue after them
+//	-preview ADDR               serve a live page (the frame being stylized, its loss
+//	                            curves, a strip of the finished frames, a Stop button)
+//	                            at host:port or :port (no host: 127.0.0.1); prints its URL
 //	-content-weight, -style-weight, -tv-weight, -content-layers, -style-layers,
 //	-pooling, -init, -optimizer, -lr, -threads, -quiet, -v: as for examples/stylize
 //
 // It prints one line per frame: time, losses, the share of consistent
 // pixels, the warping error against the previous output (the mean absolute
 // difference on consistent pixels, 0–255 scale) and the estimated time left.
-// Ctrl-C stops the frame in progress; the frames written stay and -resume
-// continues. A failure prints one line, "video: <error>", naming the file.
+// Ctrl-C (or -preview's Stop button) stops the frame in progress; the frames
+// written stay and -resume continues. A failure prints one line, "video: <error>", naming the file.
 package main

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/imageio"
+	"github.com/neuralstyle/neuralstyle/preview"
 	"github.com/neuralstyle/neuralstyle/style"
 	"github.com/neuralstyle/neuralstyle/vgg"
 	"github.com/neuralstyle/neuralstyle/video"
@@ -42,6 +43,7 @@ type options struct {
 	contentWeight, styleWeight, tvWeight, lr    float64
 	contentLayers, styleLayers, pooling, init   string
 	optimizer, threads                          string
+	preview                                     string
 }
 
 func newFlagSet() (*flag.FlagSet, *options) {
@@ -72,6 +74,7 @@ func newFlagSet() (*flag.FlagSet, *options) {
 	fs.StringVar(&o.optimizer, "optimizer", "lbfgs", "optimizer: lbfgs or adam")
 	fs.Float64Var(&o.lr, "lr", 1, "Adam learning rate (ignored by lbfgs)")
 	fs.StringVar(&o.threads, "threads", "", "TensorFlow threads: `N` or intra,inter (default one per core)")
+	fs.StringVar(&o.preview, "preview", "", "serve a live page (the current frame, its loss curves, the finished frames, a Stop button) at `addr`: host:port, :port or port; no host means 127.0.0.1; the URL is printed at the start")
 	fs.BoolVar(&o.quiet, "quiet", false, "print nothing but errors")
 	fs.Bool("v", false, "show TensorFlow's own C++ log lines (hidden by default; see package tfruntime/quiet)")
 	return fs, o
@@ -204,7 +207,12 @@ func (o *options) flowMethod(src video.Frames, first image.Image) (video.FlowMet
 	return video.FlowFiles{Dir: o.flow, W: b.Dx(), H: b.Dy()}, nil
 }
 
-func (o *options) run(ctx context.Context, stdout io.Writer) error {
+func (o *options) run(ctx context.Context, stdout io.Writer) (err error) {
+	if o.preview != "" {
+		if o.preview, err = preview.ResolveAddr(o.preview); err != nil {
+			return usagef("-preview: %v", strings.TrimPrefix(err.Error(), "preview: "))
+		}
+	}
 	switch {
 	case o.in == "":
 		return usagef("-in is required")
@@ -253,6 +261,34 @@ func (o *options) run(ctx context.Context, stdout io.Writer) error {
 		return usagef("-out %s already holds %s: pass -resume to continue, or choose another folder", o.out, video.FrameName(1))
 	}
 
+	// The page, when asked for: Stop cancels the context as Ctrl-C does.
+	var pv *preview.Server
+	if o.preview != "" {
+		var stop context.CancelCauseFunc
+		ctx, stop = context.WithCancelCause(ctx)
+		defer stop(nil)
+		if pv, err = preview.New(preview.Config{Title: fmt.Sprintf("%s in the style of %s", filepath.Base(o.in), filepath.Base(o.styleFile)),
+			Settings: []preview.Setting{{Name: "-in", Value: o.in}, {Name: "-style", Value: o.styleFile}, {Name: "-out", Value: o.out},
+				{Name: "-max-size", Value: strconv.Itoa(o.maxSize)}, {Name: "-iterations", Value: strconv.Itoa(o.iterations)},
+				{Name: "-first-frame-iterations", Value: strconv.Itoa(o.firstIters)}, {Name: "-optimizer", Value: o.optimizer}},
+			Stop: func() { stop(preview.ErrStopped) }}); err != nil {
+			return err
+		}
+		ep, err := preview.Listen(o.preview, pv)
+		if err != nil {
+			_ = pv.Close(context.Background())
+			return fmt.Errorf("-preview %s: %w", o.preview, err)
+		}
+		defer func() {
+			pv.Done(nil, err)
+			wait, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			_ = pv.Close(wait)
+			_ = ep.Close(wait)
+		}()
+		fmt.Fprintf(stdout, "preview: %s\n", ep.URL)
+	}
+
 	model, err := vgg.Load(o.weights)
 	if err != nil {
 		return err
@@ -266,6 +302,10 @@ func (o *options) run(ctx context.Context, stdout io.Writer) error {
 	total := src.Len()
 	if o.frames > 0 && (total < 0 || o.frames < total) {
 		total = o.frames
+	}
+	var progress func(video.Progress) error // feeds the page
+	if pv != nil {
+		progress = func(p video.Progress) error { return pv.Progress(p.Style) }
 	}
 	var st *video.Stylizer
 	var later time.Duration // wall time of the frames after the first, this run
@@ -288,6 +328,7 @@ func (o *options) run(ctx context.Context, stdout io.Writer) error {
 			if st, err = video.NewStylizer(tr, video.Config{
 				Style: styleImg, MaxSize: o.maxSize, Iterations: o.iterations, FirstFrameIterations: o.firstIters,
 				TemporalWeight: o.temporalWeight, Flow: flow, Independent: o.independent, Options: styleOpts,
+				Progress: progress,
 			}); err != nil {
 				return err
 			}
@@ -308,15 +349,23 @@ func (o *options) run(ctx context.Context, stdout io.Writer) error {
 			}
 			continue
 		}
+		if pv != nil {
+			pv.SetLabel(fmt.Sprintf("frame %d of %s", index, ofTotal(total)))
+		}
 		f, err := st.Next(ctx, frame)
 		if err != nil {
 			if ctx.Err() != nil {
-				return fmt.Errorf("stopped during frame %d; %d frames are in %s, rerun with -resume to continue: %w", index, index-1, o.out, ctx.Err())
+				return fmt.Errorf("stopped during frame %d; %d frames are in %s, rerun with -resume to continue: %w", index, index-1, o.out, context.Cause(ctx))
 			}
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		if err := imageio.Save(outPath, f.Image, imageio.EncodeOptions{}); err != nil {
 			return err
+		}
+		if pv != nil {
+			if err := pv.AddFrame(f.Image, fmt.Sprintf("frame %d", index)); err != nil {
+				return err
+			}
 		}
 		if f.Index == 1 {
 			firstTime = f.Elapsed
@@ -389,4 +438,12 @@ func (o *options) writeVideo(srcFPS float64, n int) error {
 		frames = append(frames, img)
 	}
 	return video.WriteMP4(o.videoOut, fps, frames)
+}
+
+// ofTotal is the number of frames for a label, "?" when unknown.
+func ofTotal(total int) string {
+	if total > 0 {
+		return strconv.Itoa(total)
+	}
+	return "?"
 }

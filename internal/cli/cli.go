@@ -11,6 +11,11 @@ import (
 	"syscall"
 )
 
+// ExitInterrupted is the exit status of a command stopped by Ctrl-C (or
+// SIGTERM, or a preview page's Stop button): 128 + SIGINT, as a shell
+// reports a process killed by Ctrl-C.
+const ExitInterrupted = 130
+
 // RunFunc is a command: it parses args, does the work, writes to stdout and
 // stderr, and returns the exit status. It must stop soon after ctx is done.
 type RunFunc func(ctx context.Context, args []string, stdout, stderr io.Writer) int
