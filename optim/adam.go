@@ -62,8 +62,9 @@ type Adam struct {
 
 func (*Adam) name() string { return "adam" }
 
-// params returns the parameters with defaults applied.
-func (a *Adam) params() (lr, b1, b2, eps float64) {
+// Params returns the parameters with the defaults applied to zero fields:
+// the learning rate, β₁, β₂ and ε̂.
+func (a *Adam) Params() (lr, b1, b2, eps float64) {
 	lr, b1, b2, eps = a.LearningRate, a.Beta1, a.Beta2, a.Epsilon
 	if lr == 0 {
 		lr = DefaultLearningRate
@@ -80,8 +81,12 @@ func (a *Adam) params() (lr, b1, b2, eps float64) {
 	return lr, b1, b2, eps
 }
 
+// Validate reports whether the parameters, with defaults applied, are in
+// range; Minimize returns the same error.
+func (a *Adam) Validate() error { return a.check() }
+
 func (a *Adam) check() error {
-	lr, b1, b2, eps := a.params()
+	lr, b1, b2, eps := a.Params()
 	switch {
 	case !(lr > 0) || math.IsInf(lr, 0):
 		return fmt.Errorf("optim: adam: learning rate %v: must be positive and finite", a.LearningRate)
@@ -105,7 +110,7 @@ type adamState struct {
 }
 
 func newAdamState(a *Adam, n int) *adamState {
-	lr, b1, b2, eps := a.params()
+	lr, b1, b2, eps := a.Params()
 	return &adamState{
 		m:   make([]float32, n),
 		v:   make([]float32, n),

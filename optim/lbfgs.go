@@ -115,6 +115,10 @@ const (
 
 func (*LBFGS) name() string { return "lbfgs" }
 
+// Validate reports whether the fields are in range; Minimize returns the
+// same error.
+func (l *LBFGS) Validate() error { return l.check() }
+
 func (l *LBFGS) check() error {
 	if l.LineSearch != BisectionSearch && l.LineSearch != MoreThuenteSearch {
 		return fmt.Errorf("optim: lbfgs: unknown line search %d", int(l.LineSearch))
