@@ -28,13 +28,13 @@ type Graph struct {
 	shape []int64
 	n     int64
 
-	x     tf.Output      // the current iterate (a variable)
-	readX tf.Output      // its value
-	point tf.Output      // what the objective reads
+	x      tf.Output       // the current iterate (a variable)
+	readX  tf.Output       // its value
+	point  tf.Output       // what the objective reads
 	zero   []*tf.Operation // reset every state variable
 	resets map[tf.Output]*tf.Operation
-	load  tf.Output      // placeholder of Init's starting point
-	setX  *tf.Operation  // x := load
+	load   tf.Output     // placeholder of Init's starting point
+	setX   *tf.Operation // x := load
 
 	// Averaging (Finish's decay > 0).
 	decay   float64

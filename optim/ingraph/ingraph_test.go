@@ -99,7 +99,7 @@ func relDiff(a, b float64) float64 { return math.Abs(a-b) / math.Max(math.Abs(b)
 // agrees to float32 rounding, and so do the best point and its value.
 func TestAdamMatchesOptim(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
+		name     string
 		cfg      optim.Adam
 		decay    float64
 		pointTol float64 // largest difference of the result points

@@ -32,7 +32,7 @@ type lbfgsGraph struct {
 
 	trialFetch  tf.Output // [f, ∇fᵀd, moved]
 	trialStore  []*tf.Operation
-	acceptFetch tf.Output // [gᵀd, gᵀg, report…]
+	acceptFetch tf.Output       // [gᵀd, gᵀg, report…]
 	accept      []*tf.Operation // with the average's update, if any
 	acceptInit  []*tf.Operation // without it: the first direction
 	readReport  tf.Output
