@@ -15,6 +15,8 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/internal/tfutil"
 	"github.com/neuralstyle/neuralstyle/loss"
+	"github.com/neuralstyle/neuralstyle/optim"
+	"github.com/neuralstyle/neuralstyle/optim/ingraph"
 	"github.com/neuralstyle/neuralstyle/vgg"
 )
 
@@ -40,6 +42,14 @@ type graphKey struct {
 	clampPixels   bool
 	terms         string // termsKey of WithTerms
 	tiling        Tiling // Tile 0: untiled
+
+	// The optimizer in the graph (onDevice), see optimizerOnDevice; zero
+	// on the host path, where the graph does not depend on it.
+	onDevice     bool
+	optimizer    string
+	learningRate float64
+	store        int
+	averaging    float64
 }
 
 // newGraphKey is the key of the graph that serves cfg's loss for an output of
@@ -97,6 +107,10 @@ type engine struct {
 
 	termFeeds  []tf.Output  // placeholders of the WithTerms inputs
 	termValues []*tf.Tensor // what the current transfer feeds them
+
+	// opt is the optimizer in the graph (key.onDevice), whose point is
+	// input's default: fed, input serves the targets and the host path.
+	opt *ingraph.Graph
 }
 
 // variable adds a float32 resource variable to s. Each gets a shared_name of
@@ -133,7 +147,21 @@ func newEngine(m *vgg.Model, key graphKey, c *config) (e *engine, err error) {
 	s := op.NewScopeWithGraph(g)
 	e = &engine{key: key}
 
-	e.input = op.Placeholder(s.SubScope("image"), tf.Float, op.PlaceholderShape(tf.MakeShape(1, -1, -1, 3)))
+	if key.onDevice {
+		shape := []int64{1, int64(key.h), int64(key.w), 3}
+		os := s.SubScope("optimizer")
+		if key.optimizer == "adam" {
+			e.opt, err = ingraph.NewAdam(os, shape, optim.Adam{LearningRate: key.learningRate})
+		} else {
+			e.opt, err = ingraph.NewLBFGS(os, shape, optim.LBFGS{Store: key.store})
+		}
+		if err != nil {
+			return nil, fmt.Errorf("style: the optimizer in the graph: %w", err)
+		}
+		e.input = op.PlaceholderWithDefault(s.SubScope("image"), e.opt.Point(), tf.MakeShape(1, -1, -1, 3))
+	} else {
+		e.input = op.Placeholder(s.SubScope("image"), tf.Float, op.PlaceholderShape(tf.MakeShape(1, -1, -1, 3)))
+	}
 	seen := e.input // the image as the losses see it
 	if key.clampPixels {
 		seen = clampPixels(s.SubScope("clamp"), e.input, m.MeanPixel())
@@ -259,6 +287,12 @@ func newEngine(m *vgg.Model, key graphKey, c *config) (e *engine, err error) {
 		return nil, fmt.Errorf("style: building the gradient: %w", err)
 	}
 	e.fetches = []tf.Output{terms.Total, orZero(s, terms.Content), orZero(s, terms.Style), orZero(s, terms.TV), orZero(s, extra), grad[0]}
+	if e.opt != nil {
+		report := op.Pack(s.SubScope("report"), e.fetches[1:5])
+		if err := e.opt.Finish(s.SubScope("optimizer_step"), terms.Total, grad[0], report, key.averaging); err != nil {
+			return nil, fmt.Errorf("style: the optimizer in the graph: %w", err)
+		}
+	}
 	if _, err := s.Finalize(); err != nil {
 		return nil, fmt.Errorf("style: building the graph: %w", err)
 	}
@@ -462,4 +496,37 @@ func orZero(s *op.Scope, x tf.Output) tf.Output {
 		return x
 	}
 	return op.Const(s.SubScope("zero"), float32(0))
+}
+
+// Run runs ops of the graph as built, resolving them by name in the
+// session's graph (which WithDevice re-imported), and feeds the WithTerms
+// inputs: it is the ingraph.Runner of the optimizer on the device.
+func (e *engine) Run(feeds map[tf.Output]*tf.Tensor, fetches []tf.Output, targets []*tf.Operation) ([]*tf.Tensor, error) {
+	g := e.graph
+	byName := func(o tf.Output) tf.Output { return g.Operation(o.Op.Name()).Output(o.Index) }
+	f := make(map[tf.Output]*tf.Tensor, len(feeds)+len(e.termFeeds))
+	for o, t := range feeds {
+		f[byName(o)] = t
+	}
+	for i, o := range e.termFeeds {
+		f[o] = e.termValues[i]
+	}
+	fs := make([]tf.Output, len(fetches))
+	for i, o := range fetches {
+		fs[i] = byName(o)
+	}
+	ts := make([]*tf.Operation, len(targets))
+	for i, o := range targets {
+		ts[i] = g.Operation(o.Name())
+	}
+	return e.sess.Run(f, fs, ts)
+}
+
+// readIterate fetches the optimizer's current iterate.
+func (e *engine) readIterate(o tf.Output) ([]float32, error) {
+	out, err := e.Run(nil, []tf.Output{o}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("style: reading the image: %w", err)
+	}
+	return tfutil.Float32s(nil, out[0])
 }

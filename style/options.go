@@ -87,6 +87,15 @@ func Adam(learningRate float64) Optimizer {
 // problem.
 func LBFGS() Optimizer { return Optimizer{name: "lbfgs"} }
 
+// rate is Adam's learning rate with the default applied (zero: 1, the
+// tutorial's).
+func (o Optimizer) rate() float64 {
+	if o.learningRate == 0 {
+		return 1
+	}
+	return o.learningRate
+}
+
 // String returns "adam(lr)" or "lbfgs".
 func (o Optimizer) String() string {
 	if o.name == "adam" {
@@ -196,6 +205,10 @@ type config struct {
 	intraThreads int
 	interThreads int
 	precision    Precision
+
+	// hostOptimizer keeps untiled runs on the host path (package optim):
+	// the tests' reference for the optimizer on the device.
+	hostOptimizer bool
 
 	terms []Term // WithTerms
 

@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/imageio"
+	"github.com/neuralstyle/neuralstyle/internal/tfutil"
 	"github.com/neuralstyle/neuralstyle/optim"
+	"github.com/neuralstyle/neuralstyle/optim/ingraph"
 	"github.com/neuralstyle/neuralstyle/tfruntime"
 	"github.com/neuralstyle/neuralstyle/vgg"
 )
@@ -416,6 +418,13 @@ func (t *Transferer) useEngine(cfg *config, p *prepared, pl MemoryPlan) error {
 	key := newGraphKey(cfg, t.model.Arch(), p.h, p.w, len(p.styles), len(p.masks) > 0)
 	if pl.Tiled {
 		key.tiling = Tiling{Tile: pl.Tile, Halo: pl.Halo, SinglePass: pl.SinglePass}
+	} else if optimizerOnDevice(cfg) {
+		key.onDevice, key.optimizer, key.averaging = true, cfg.optimizer.name, cfg.averaging
+		if cfg.optimizer.name == "adam" {
+			key.learningRate = cfg.optimizer.rate()
+		} else {
+			key.store = pl.Store
+		}
 	}
 	if t.engine != nil && t.engine.graphKey() == key {
 		return nil
@@ -439,6 +448,12 @@ func (t *Transferer) useEngine(cfg *config, p *prepared, pl MemoryPlan) error {
 	t.engine = e
 	return nil
 }
+
+// optimizerOnDevice reports whether an untiled run of cfg keeps its
+// optimizer in the graph (package optim/ingraph), on the network's device.
+// BFloat16 runs stay on the host: the CPU's mixed-precision rewrite is
+// measured and tested with the host optimizer only.
+func optimizerOnDevice(cfg *config) bool { return !cfg.hostOptimizer && cfg.precision != BFloat16 }
 
 // scaleSchedule returns the longest sides of the coarse-to-fine schedule:
 // minSize, 2·minSize, 4·minSize, … below maxSize, then maxSize, leaving out
@@ -515,6 +530,8 @@ const firstStepRMS = 5
 
 // run optimizes at one scale, from from.x or, when that is nil, from cfg's
 // initial image. It returns the result and what the next scale starts from.
+// An untiled engine with the optimizer in its graph runs on the device
+// (runOnDevice); otherwise package optim runs on the host.
 func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start time.Time, from scaleStart, pl MemoryPlan) (*Result, scaleStart, error) {
 	x0 := from.x
 	e := t.engine
@@ -531,9 +548,13 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 	}
 	if ue, ok := e.(*engine); ok {
 		ue.termValues = termInputs(cfg.terms)
+		if ue.opt != nil {
+			return t.runOnDevice(ctx, cfg, p, start, from, x0, ue)
+		}
 	}
 
 	res := &Result{}
+	mon := &monitor{t: t, cfg: cfg, p: p, start: start, mean: mean, ctx: ctx, res: res}
 	var last evaluation
 	objective := optim.ObjectiveFunc(func(ctx context.Context, x, grad []float32) (float64, error) {
 		ev, err := e.evaluate(x, grad)
@@ -543,51 +564,10 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 		last = ev
 		return ev.total, nil
 	})
-	errEarlyStop := errors.New("early stop")
 	settings := optim.Settings{
 		Iterations: cfg.iterations,
 		Progress: func(op optim.Progress) error {
-			pr := Progress{
-				Iteration: op.Iteration, Iterations: cfg.iterations,
-				Loss: op.Value, Content: last.content, Style: last.style, TV: last.tv, Terms: last.terms,
-				Evaluations: op.Evaluations, Elapsed: time.Since(start),
-				Scale: cfg.scale, Scales: cfg.scales, Width: p.w, Height: p.h,
-			}
-			prev := pr.Loss
-			if n := len(res.History); n > 0 {
-				prev = res.History[n-1].Loss
-			}
-			res.History = append(res.History, pr)
-			if cfg.progress != nil {
-				live := true // op.X is only valid during the callback
-				pr.image = func() (*image.RGBA, error) {
-					if !live {
-						return nil, ErrImageUnavailable
-					}
-					return t.finish(cfg, p, op.X, mean)
-				}
-				err := cfg.progress(pr)
-				live = false
-				if err != nil {
-					return fmt.Errorf("style: progress callback: %w", err)
-				}
-			}
-			if cfg.checkpoint != nil && op.Iteration%cfg.checkpointEvery == 0 && op.Iteration < cfg.iterations {
-				img, err := t.finish(cfg, p, op.X, mean)
-				if err != nil {
-					return err
-				}
-				if err := cfg.checkpoint(Checkpoint{Iteration: op.Iteration, Image: img}); err != nil {
-					return fmt.Errorf("style: checkpoint callback at iteration %d: %w", op.Iteration, err)
-				}
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if cfg.earlyStop > 0 && len(res.History) > 1 && math.Abs(prev-pr.Loss) <= cfg.earlyStop*math.Abs(pr.Loss) {
-				return errEarlyStop
-			}
-			return nil
+			return mon.iteration(op.Iteration, op.Value, last, op.Evaluations, func() ([]float32, error) { return op.X, nil })
 		},
 	}
 	if cfg.averaging > 0 {
@@ -595,11 +575,7 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 	}
 	var method optim.Method
 	if cfg.optimizer.name == "adam" {
-		lr := cfg.optimizer.learningRate
-		if lr == 0 {
-			lr = 1
-		}
-		method = &optim.Adam{LearningRate: lr}
+		method = &optim.Adam{LearningRate: cfg.optimizer.rate()}
 	} else {
 		// Moré–Thuente (SciPy's L-BFGS-B search) reaches a lower loss per
 		// evaluation here than gonum's default bisection: L-BFGS's first step
@@ -610,30 +586,142 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 	}
 
 	out, err := optim.Minimize(ctx, objective, x0, settings, method)
-	if errors.Is(err, errEarlyStop) {
-		err = nil
-	}
 	if out == nil || out.X == nil {
 		if err == nil {
 			err = errors.New("style: the optimizer returned no image")
 		}
 		return nil, scaleStart{}, err
 	}
-	img, ferr := t.finish(cfg, p, out.X, mean)
+	return mon.done(out.X, out.Value, out.Iterations, out.Evaluations, out.InverseHessianScale, err)
+}
+
+// runOnDevice optimizes at one scale with the optimizer in e's graph: the
+// image and the optimizer's state stay in the session, an iteration
+// fetches only scalars, and the image is read for a due checkpoint, a
+// Progress.Image call and the result.
+func (t *Transferer) runOnDevice(ctx context.Context, cfg *config, p *prepared, start time.Time, from scaleStart, x0 []float32, e *engine) (*Result, scaleStart, error) {
+	res := &Result{}
+	mon := &monitor{t: t, cfg: cfg, p: p, start: start, mean: imageio.Mean(t.model.MeanPixel()), ctx: ctx, res: res}
+	in, err := tfutil.Float32Tensor(x0, 1, int64(p.h), int64(p.w), 3)
+	if err != nil {
+		return nil, scaleStart{}, err
+	}
+	settings := ingraph.Settings{
+		Iterations: cfg.iterations,
+		Progress: func(op ingraph.Progress) error {
+			ev := evaluation{total: op.Value, content: float64(op.Report[0]), style: float64(op.Report[1]), tv: float64(op.Report[2]), terms: float64(op.Report[3])}
+			return mon.iteration(op.Iteration, op.Value, ev, op.Evaluations, func() ([]float32, error) { return e.readIterate(e.opt.Iterate()) })
+		},
+	}
+	if cfg.averaging > 0 {
+		settings.Average = &optim.Averaging{Decay: cfg.averaging}
+	}
+	if e.opt.Method() == "lbfgs" {
+		settings.InitialScale, settings.InitialStep = carriedScale(from.gamma), firstStepRMS
+	}
+	out, err := ingraph.Minimize(ctx, e, e.opt, in, settings)
+	if out == nil {
+		return nil, scaleStart{}, err
+	}
+	x, rerr := e.readIterate(e.opt.Result())
+	if rerr != nil {
+		return nil, scaleStart{}, errors.Join(err, rerr)
+	}
+	return mon.done(x, out.Value, out.Iterations, out.Evaluations, out.InverseHessianScale, err)
+}
+
+// errEarlyStop ends a run whose loss stopped changing (WithEarlyStop).
+var errEarlyStop = errors.New("early stop")
+
+// monitor is what both optimizer strategies call after every iteration
+// and at the end of a scale: the history, the progress callback, the
+// checkpoints, cancellation and the early stop.
+type monitor struct {
+	t     *Transferer
+	cfg   *config
+	p     *prepared
+	start time.Time
+	mean  imageio.Mean
+	ctx   context.Context
+	res   *Result
+}
+
+// iteration records an iteration with loss terms ev after evals
+// evaluations; read returns its raw image, only when something needs it.
+func (m *monitor) iteration(iter int, loss float64, ev evaluation, evals int, read func() ([]float32, error)) error {
+	cfg, p := m.cfg, m.p
+	pr := Progress{
+		Iteration: iter, Iterations: cfg.iterations,
+		Loss: loss, Content: ev.content, Style: ev.style, TV: ev.tv, Terms: ev.terms,
+		Evaluations: evals, Elapsed: time.Since(m.start),
+		Scale: cfg.scale, Scales: cfg.scales, Width: p.w, Height: p.h,
+	}
+	prev := pr.Loss
+	if n := len(m.res.History); n > 0 {
+		prev = m.res.History[n-1].Loss
+	}
+	m.res.History = append(m.res.History, pr)
+	current := func() (*image.RGBA, error) {
+		x, err := read()
+		if err != nil {
+			return nil, err
+		}
+		return m.t.finish(cfg, p, x, m.mean)
+	}
+	if cfg.progress != nil {
+		live := true // read is only valid during the callback
+		pr.image = func() (*image.RGBA, error) {
+			if !live {
+				return nil, ErrImageUnavailable
+			}
+			return current()
+		}
+		err := cfg.progress(pr)
+		live = false
+		if err != nil {
+			return fmt.Errorf("style: progress callback: %w", err)
+		}
+	}
+	if cfg.checkpoint != nil && iter%cfg.checkpointEvery == 0 && iter < cfg.iterations {
+		img, err := current()
+		if err != nil {
+			return err
+		}
+		if err := cfg.checkpoint(Checkpoint{Iteration: iter, Image: img}); err != nil {
+			return fmt.Errorf("style: checkpoint callback at iteration %d: %w", iter, err)
+		}
+	}
+	if err := m.ctx.Err(); err != nil {
+		return err
+	}
+	if cfg.earlyStop > 0 && len(m.res.History) > 1 && math.Abs(prev-pr.Loss) <= cfg.earlyStop*math.Abs(pr.Loss) {
+		return errEarlyStop
+	}
+	return nil
+}
+
+// done completes the scale's Result from the optimizer's answer x and the
+// error it ended with.
+func (m *monitor) done(x []float32, loss float64, iters, evals int, gamma float64, err error) (*Result, scaleStart, error) {
+	if errors.Is(err, errEarlyStop) {
+		err = nil
+	}
+	img, ferr := m.t.finish(m.cfg, m.p, x, m.mean)
 	if ferr != nil {
 		return nil, scaleStart{}, ferr
 	}
+	res := m.res
 	res.Image = img
-	res.Iterations = out.Iterations
-	res.Evaluations = out.Evaluations
-	res.Loss = out.Value
-	res.Elapsed = time.Since(start)
+	res.Iterations = iters
+	res.Evaluations = evals
+	res.Loss = loss
+	res.Elapsed = time.Since(m.start)
 	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("style: %w", err)
 	} else if err != nil {
-		err = fmt.Errorf("style: transfer stopped after %d iterations: %w", out.Iterations, err)
+		err = fmt.Errorf("style: transfer stopped after %d iterations: %w", iters, err)
 	}
-	return res, scaleStart{x: out.X, gamma: out.InverseHessianScale}, err
+	return res, scaleStart{x: x, gamma: gamma}, err
 }
 
 // setTargets computes p's content and style targets inside t's engine (and

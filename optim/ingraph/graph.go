@@ -179,6 +179,10 @@ type Settings struct {
 	// Average, if not nil, returns the moving average of the iterates; its
 	// decay must be the one given to Finish.
 	Average *optim.Averaging
+	// InitialScale and InitialStep, when positive, replace the L-BFGS
+	// configuration's fields of those names for this run (a coarse-to-fine
+	// schedule carries γ from one scale to the next). Adam ignores them.
+	InitialScale, InitialStep float64
 }
 
 // Progress is the state after one iteration.

@@ -247,11 +247,15 @@ func (m *minimizer) lbfgs() error {
 	if err := m.nonFinite(f, gg); err != nil {
 		return err
 	}
-	gamma0 := l.cfg.InitialScale
+	initScale, initStep := l.cfg.InitialScale, l.cfg.InitialStep
+	if m.s.InitialScale > 0 || m.s.InitialStep > 0 {
+		initScale, initStep = m.s.InitialScale, m.s.InitialStep
+	}
+	gamma0 := initScale
 	if gamma0 == 0 && gg > 0 {
 		gamma0 = 1 / math.Sqrt(gg) // gonum's first trial: a step of length 1
-		if l.cfg.InitialStep > 0 {
-			gamma0 = l.cfg.InitialStep * math.Sqrt(float64(m.g.n)) / math.Sqrt(gg)
+		if initStep > 0 {
+			gamma0 = initStep * math.Sqrt(float64(m.g.n)) / math.Sqrt(gg)
 		}
 	}
 	if !(gamma0 > 0) || math.IsInf(gamma0, 0) {

@@ -1,0 +1,113 @@
+package style
+
+import (
+	"image"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/neuralstyle/neuralstyle/loss"
+)
+
+// onHost keeps an untiled run on the host path (package optim), the
+// reference of the optimizer in the graph.
+func onHost() Option {
+	return optionFunc(func(c *config) error {
+		c.hostOptimizer = true
+		return nil
+	})
+}
+
+// The optimizer in the graph against package optim on the same transfers
+// of the fixture network: Adam's loss curve agrees to float32 rounding;
+// L-BFGS ends within 2 % of the host's loss in no more evaluations per
+// iteration.
+func TestDeviceOptimizerMatchesHost(t *testing.T) {
+	cases := []struct {
+		name  string
+		opts  []Option
+		curve float64 // largest relative difference of a loss of the curve; 0: final loss only
+	}{
+		{"adam", []Option{WithOptimizer(Adam(2)), WithIterations(40)}, 2e-3},
+		{"adam averaged", []Option{WithOptimizer(Adam(2)), WithIterations(40), WithAveraging(0.9)}, 2e-3},
+		{"adam masked W2 with terms", []Option{WithOptimizer(Adam(2)), WithIterations(30), WithStyleLoss(loss.W2),
+			WithStyleMasks(contentImage(40, 32)), WithTerms(pullTerm(t, "pull", 1e3, styleImage(40, 32)))}, 5e-3},
+		{"lbfgs", []Option{WithIterations(30)}, 0},
+		{"lbfgs multi-scale", []Option{WithIterations(15), WithMultiScale(16)}, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dev, err := transfer(t, tc.opts...)
+			require.NoError(t, err)
+			host, err := transfer(t, append(tc.opts, onHost())...)
+			require.NoError(t, err)
+			require.Len(t, dev.History, len(host.History))
+			t.Logf("loss %.6g on the device, %.6g on the host; %d and %d evaluations",
+				dev.Loss, host.Loss, dev.Evaluations, host.Evaluations)
+			if tc.curve > 0 {
+				for i := range host.History {
+					d, h := dev.History[i], host.History[i]
+					require.InDelta(t, h.Loss, d.Loss, tc.curve*h.Loss, "iteration %d", i+1)
+					assert.InDelta(t, h.Style, d.Style, tc.curve*h.Loss+1e-6, "iteration %d", i+1)
+					assert.InDelta(t, h.Terms, d.Terms, tc.curve*h.Loss+1e-6, "iteration %d", i+1)
+				}
+				assert.InDelta(t, host.Loss, dev.Loss, tc.curve*host.Loss)
+				assert.Equal(t, host.Evaluations, dev.Evaluations)
+				return
+			}
+			assert.Less(t, dev.Loss, 1.02*host.Loss)
+			assert.LessOrEqual(t, float64(dev.Evaluations)/float64(len(dev.History)),
+				float64(host.Evaluations)/float64(len(host.History))+0.1)
+			// The image delivered is the one whose loss is reported.
+			assert.False(t, math.IsNaN(dev.Loss))
+		})
+	}
+}
+
+// On the device, Progress.Image and checkpoints read the iterate of their
+// iteration: the same image as the host path's at that iteration, to a
+// grey level or two of float32 rounding.
+func TestDeviceImagesOnDemand(t *testing.T) {
+	grab := func(opts ...Option) map[int][]uint8 {
+		out := map[int][]uint8{}
+		_, err := transfer(t, append([]Option{WithOptimizer(Adam(2)), WithIterations(6),
+			WithProgress(func(p Progress) error {
+				if p.Iteration%3 == 0 {
+					img, err := p.Image()
+					if err != nil {
+						return err
+					}
+					out[p.Iteration] = img.Pix
+				}
+				return nil
+			}),
+			WithCheckpoint(2, func(c Checkpoint) error {
+				out[100+c.Iteration] = c.Image.(*image.RGBA).Pix
+				return nil
+			}),
+		}, opts...)...)
+		require.NoError(t, err)
+		return out
+	}
+	dev, host := grab(), grab(onHost())
+	require.Len(t, host, 4) // progress at 3 and 6, checkpoints at 2 and 4
+	require.Equal(t, len(host), len(dev))
+	for k, h := range host {
+		d := dev[k]
+		require.Len(t, d, len(h))
+		worst := 0
+		for i := range h {
+			worst = max(worst, absDiff(int(h[i]), int(d[i])))
+		}
+		assert.LessOrEqual(t, worst, 2, "image %d: largest difference in grey levels", k)
+	}
+}
+
+func absDiff(a, b int) int {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
