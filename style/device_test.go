@@ -111,3 +111,32 @@ func absDiff(a, b int) int {
 	}
 	return b - a
 }
+
+// Only scalars cross per iteration with the optimizer in the graph: at
+// most 64 bytes, read from Result's diagnostics, where the host path moves
+// the image and its gradient at every evaluation.
+func TestHostTrafficPerIteration(t *testing.T) {
+	imageBytes := 4.0 * 40 * 32 * 3
+	for _, tc := range []struct {
+		name string
+		opts []Option
+	}{
+		{"adam", []Option{WithOptimizer(Adam(2))}},
+		{"lbfgs", nil},
+		{"lbfgs with a checkpoint", []Option{WithCheckpoint(5, func(Checkpoint) error { return nil })}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dev, err := transfer(t, tc.opts...)
+			require.NoError(t, err)
+			host, err := transfer(t, append(tc.opts, onHost())...)
+			require.NoError(t, err)
+			t.Logf("bytes per iteration: %.1f on the device, %.0f on the host; runs %d and %d",
+				dev.HostBytesPerIteration, host.HostBytesPerIteration, dev.Traffic.Runs, host.Traffic.Runs)
+			assert.Greater(t, dev.HostBytesPerIteration, 0.0)
+			assert.LessOrEqual(t, dev.HostBytesPerIteration, 64.0)
+			assert.GreaterOrEqual(t, host.HostBytesPerIteration, 2*imageBytes)
+			// The whole transfer includes the targets and the result.
+			assert.Greater(t, float64(dev.Traffic.Fed+dev.Traffic.Fetched), 2*imageBytes)
+		})
+	}
+}

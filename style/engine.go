@@ -111,6 +111,8 @@ type engine struct {
 	// opt is the optimizer in the graph (key.onDevice), whose point is
 	// input's default: fed, input serves the targets and the host path.
 	opt *ingraph.Graph
+
+	counted traffic
 }
 
 // variable adds a float32 resource variable to s. Each gets a shared_name of
@@ -416,14 +418,14 @@ func sessionOptions(key graphKey) (*tf.SessionOptions, error) {
 // setTargets computes the content and style targets (and stores the masks)
 // inside the graph. content and each style image are NHWC mean-subtracted.
 func (e *engine) setTargets(content *tf.Tensor, styles []*tf.Tensor, masks []*tf.Tensor, check func() error) error {
-	if _, err := e.sess.Run(map[tf.Output]*tf.Tensor{e.input: content}, nil, []*tf.Operation{e.setContent}); err != nil {
+	if _, err := e.counted.run(e.sess, map[tf.Output]*tf.Tensor{e.input: content}, nil, []*tf.Operation{e.setContent}); err != nil {
 		return fmt.Errorf("style: computing the content targets: %w", err)
 	}
 	for i, st := range styles {
 		if err := check(); err != nil {
 			return err
 		}
-		if _, err := e.sess.Run(map[tf.Output]*tf.Tensor{e.input: st}, nil, []*tf.Operation{e.setStyle[i]}); err != nil {
+		if _, err := e.counted.run(e.sess, map[tf.Output]*tf.Tensor{e.input: st}, nil, []*tf.Operation{e.setStyle[i]}); err != nil {
 			return fmt.Errorf("style: computing the targets of style image %d: %w", i+1, err)
 		}
 	}
@@ -432,7 +434,7 @@ func (e *engine) setTargets(content *tf.Tensor, styles []*tf.Tensor, masks []*tf
 		for i, m := range masks {
 			feeds[e.maskFeed[i]] = m
 		}
-		if _, err := e.sess.Run(feeds, nil, []*tf.Operation{e.setMask}); err != nil {
+		if _, err := e.counted.run(e.sess, feeds, nil, []*tf.Operation{e.setMask}); err != nil {
 			return fmt.Errorf("style: storing the style masks: %w", err)
 		}
 	}
@@ -450,7 +452,7 @@ func (e *engine) evaluate(x, grad []float32) (evaluation, error) {
 	for i, f := range e.termFeeds {
 		feeds[f] = e.termValues[i]
 	}
-	out, err := e.sess.Run(feeds, e.fetches, nil)
+	out, err := e.counted.run(e.sess, feeds, e.fetches, nil)
 	if err != nil {
 		return evaluation{}, fmt.Errorf("style: evaluating the loss: %w", err)
 	}
@@ -519,14 +521,68 @@ func (e *engine) Run(feeds map[tf.Output]*tf.Tensor, fetches []tf.Output, target
 	for i, o := range targets {
 		ts[i] = g.Operation(o.Name())
 	}
-	return e.sess.Run(f, fs, ts)
+	return e.counted.run(e.sess, f, fs, ts)
 }
 
 // readIterate fetches the optimizer's current iterate.
-func (e *engine) readIterate(o tf.Output) ([]float32, error) {
-	out, err := e.Run(nil, []tf.Output{o}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("style: reading the image: %w", err)
-	}
-	return tfutil.Float32s(nil, out[0])
+func (e *engine) readIterate(o tf.Output) (x []float32, err error) {
+	err = e.counted.aside(func() error {
+		out, err := e.Run(nil, []tf.Output{o}, nil)
+		if err != nil {
+			return fmt.Errorf("style: reading the image: %w", err)
+		}
+		x, err = tfutil.Float32s(nil, out[0])
+		return err
+	})
+	return x, err
 }
+
+// Traffic is what crossed between Go and TensorFlow's session: the
+// Session.Run calls and the bytes of the tensors fed and fetched.
+type Traffic struct {
+	Runs         int64
+	Fed, Fetched int64 // bytes
+}
+
+// traffic counts an engine's Session.Run calls. outside is the part that
+// is not an iteration's work: the targets, the starting point, image reads.
+type traffic struct {
+	Traffic
+	outside int64 // bytes
+}
+
+// tensorBytes is the size of t's data (4 bytes per element for the
+// float32 and int32 tensors the engines use).
+func tensorBytes(t *tf.Tensor) int64 {
+	n := int64(4)
+	for _, d := range t.Shape() {
+		n *= d
+	}
+	return n
+}
+
+// run runs sess and counts the call.
+func (c *traffic) run(sess *tf.Session, feeds map[tf.Output]*tf.Tensor, fetches []tf.Output, targets []*tf.Operation) ([]*tf.Tensor, error) {
+	c.Runs++
+	for _, t := range feeds {
+		c.Fed += tensorBytes(t)
+	}
+	out, err := sess.Run(feeds, fetches, targets)
+	for _, t := range out {
+		c.Fetched += tensorBytes(t)
+	}
+	return out, err
+}
+
+// loop is the bytes counted so far that an iteration moved.
+func (c *traffic) loop() int64 { return c.Fed + c.Fetched - c.outside }
+
+// aside runs f and counts what it moves as outside the iterations.
+func (c *traffic) aside(f func() error) error {
+	before := c.Fed + c.Fetched
+	err := f()
+	c.outside += c.Fed + c.Fetched - before
+	return err
+}
+
+func (e *engine) counter() *traffic { return &e.counted }

@@ -25,6 +25,8 @@ type evaluator interface {
 	evaluate(x, grad []float32) (evaluation, error)
 	close() error
 	graphKey() graphKey
+	// counter counts the engine's Session.Run calls.
+	counter() *traffic
 }
 
 // sizedImage is an NHWC mean-subtracted image and its size.
@@ -97,6 +99,8 @@ type tiledEngine struct {
 	missed    float64                    // SinglePass: how far the last prediction of D missed (relative L2; +Inf: none made)
 	exact     int                        // SinglePass: evaluations that made both passes since the targets were set
 	buf       []float32
+
+	counted traffic
 }
 
 // tileLayer is one layer used by a loss term, cropped to a tile's interior.
@@ -477,7 +481,7 @@ func (e *tiledEngine) targets(content []float32, styles []sizedImage, masks [][]
 		}
 		run := maps.Clone(feeds)
 		run[e.input] = in
-		out, err := e.sess.Run(run, fetches, nil)
+		out, err := e.counted.run(e.sess, run, fetches, nil)
 		if err != nil {
 			return fmt.Errorf("style: computing the content targets of tile %d: %w", i+1, err)
 		}
@@ -509,7 +513,7 @@ func (e *tiledEngine) targets(content []float32, styles []sizedImage, masks [][]
 				return err
 			}
 			feeds[e.input] = in
-			out, err := e.sess.Run(feeds, grams, nil)
+			out, err := e.counted.run(e.sess, feeds, grams, nil)
 			if err != nil {
 				return fmt.Errorf("style: computing the Gram matrices of style image %d: %w", si+1, err)
 			}
@@ -643,7 +647,7 @@ func (e *tiledEngine) evaluate(x, grad []float32) (evaluation, error) {
 			}
 			fetches = append(slices.Clone(gramFetches), e.grad)
 		}
-		out, err := e.sess.Run(feeds, fetches, nil)
+		out, err := e.counted.run(e.sess, feeds, fetches, nil)
 		if err != nil {
 			return evaluation{}, fmt.Errorf("style: evaluating the loss on tile %d: %w", t+1, err)
 		}
@@ -696,7 +700,7 @@ func (e *tiledEngine) evaluate(x, grad []float32) (evaluation, error) {
 		for g, grp := range e.groups {
 			feeds[grp.d] = ds[g]
 		}
-		out, err := e.sess.Run(feeds, []tf.Output{e.grad}, nil)
+		out, err := e.counted.run(e.sess, feeds, []tf.Output{e.grad}, nil)
 		if err != nil {
 			return evaluation{}, fmt.Errorf("style: the gradient on tile %d: %w", t+1, err)
 		}
@@ -833,3 +837,5 @@ func (e *tiledEngine) addGradient(grad []float32, t *tf.Tensor, r tileRect) erro
 	}
 	return nil
 }
+
+func (e *tiledEngine) counter() *traffic { return &e.counted }

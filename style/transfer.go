@@ -41,6 +41,18 @@ type Result struct {
 	// untiled or tiled, the tile size, the L-BFGS store and the predicted
 	// peak memory (see WithMemoryLimit).
 	Plans []MemoryPlan
+	// Traffic counts the Session.Run calls of the transfer and the bytes
+	// fed to and fetched from TensorFlow, all scales together: the targets,
+	// the starting image, every iteration and every image read.
+	Traffic Traffic
+	// HostBytesPerIteration is the steady state of that traffic: the bytes
+	// an iteration of the last scale moved between the host and
+	// TensorFlow, from its first to its last iteration, image reads
+	// (checkpoints, Progress.Image) left out. With the optimizer in the
+	// graph it is a few dozen bytes of scalars; on the host path (tiled
+	// runs, bfloat16) the image and its gradient at every evaluation.
+	// Zero for a run of fewer than two iterations.
+	HostBytesPerIteration float64
 }
 
 // Transferer runs style transfers with one network, reusing the TensorFlow
@@ -302,11 +314,12 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 		return nil, ErrClosed
 	}
 	var (
-		res   *Result
-		prev  scaleStart // the previous scale's raw result and L-BFGS scale
-		prevP *prepared
-		hist  []Progress
-		evals int
+		res     *Result
+		prev    scaleStart // the previous scale's raw result and L-BFGS scale
+		prevP   *prepared
+		hist    []Progress
+		evals   int
+		traffic Traffic
 	)
 	for i, p := range steps {
 		if err := t.useEngine(&cfg, p, plans[i]); err != nil {
@@ -326,7 +339,10 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 			res.Plans = plans[:i+1]
 			hist = append(hist, res.History...)
 			evals += res.Evaluations
-			res.History, res.Evaluations = hist, evals
+			traffic.Runs += res.Traffic.Runs
+			traffic.Fed += res.Traffic.Fed
+			traffic.Fetched += res.Traffic.Fetched
+			res.History, res.Evaluations, res.Traffic = hist, evals, traffic
 		}
 		if err != nil {
 			if last := steps[len(steps)-1]; res != nil && p != last {
@@ -535,6 +551,7 @@ const firstStepRMS = 5
 func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start time.Time, from scaleStart, pl MemoryPlan) (*Result, scaleStart, error) {
 	x0 := from.x
 	e := t.engine
+	before := e.counter().Traffic
 	mean := imageio.Mean(t.model.MeanPixel())
 	contentX, err := t.setTargets(ctx, p, mean)
 	if err != nil {
@@ -549,12 +566,12 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 	if ue, ok := e.(*engine); ok {
 		ue.termValues = termInputs(cfg.terms)
 		if ue.opt != nil {
-			return t.runOnDevice(ctx, cfg, p, start, from, x0, ue)
+			return t.runOnDevice(ctx, cfg, p, start, from, x0, ue, before)
 		}
 	}
 
 	res := &Result{}
-	mon := &monitor{t: t, cfg: cfg, p: p, start: start, mean: mean, ctx: ctx, res: res}
+	mon := newMonitor(t, cfg, p, start, ctx, res, before)
 	var last evaluation
 	objective := optim.ObjectiveFunc(func(ctx context.Context, x, grad []float32) (float64, error) {
 		ev, err := e.evaluate(x, grad)
@@ -599,9 +616,9 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 // image and the optimizer's state stay in the session, an iteration
 // fetches only scalars, and the image is read for a due checkpoint, a
 // Progress.Image call and the result.
-func (t *Transferer) runOnDevice(ctx context.Context, cfg *config, p *prepared, start time.Time, from scaleStart, x0 []float32, e *engine) (*Result, scaleStart, error) {
+func (t *Transferer) runOnDevice(ctx context.Context, cfg *config, p *prepared, start time.Time, from scaleStart, x0 []float32, e *engine, before Traffic) (*Result, scaleStart, error) {
 	res := &Result{}
-	mon := &monitor{t: t, cfg: cfg, p: p, start: start, mean: imageio.Mean(t.model.MeanPixel()), ctx: ctx, res: res}
+	mon := newMonitor(t, cfg, p, start, ctx, res, before)
 	in, err := tfutil.Float32Tensor(x0, 1, int64(p.h), int64(p.w), 3)
 	if err != nil {
 		return nil, scaleStart{}, err
@@ -644,12 +661,28 @@ type monitor struct {
 	mean  imageio.Mean
 	ctx   context.Context
 	res   *Result
+
+	counted         *traffic
+	before          Traffic // the engine's count when the scale started
+	firstLoop, loop int64   // counted.loop() at the first and the latest iteration
+	lastIter        int
+}
+
+// newMonitor starts the monitor of a scale whose engine had counted
+// before when the scale started.
+func newMonitor(t *Transferer, cfg *config, p *prepared, start time.Time, ctx context.Context, res *Result, before Traffic) *monitor {
+	return &monitor{t: t, cfg: cfg, p: p, start: start, mean: imageio.Mean(t.model.MeanPixel()), ctx: ctx, res: res,
+		counted: t.engine.counter(), before: before}
 }
 
 // iteration records an iteration with loss terms ev after evals
 // evaluations; read returns its raw image, only when something needs it.
 func (m *monitor) iteration(iter int, loss float64, ev evaluation, evals int, read func() ([]float32, error)) error {
 	cfg, p := m.cfg, m.p
+	if iter == 1 {
+		m.firstLoop = m.counted.loop()
+	}
+	m.loop, m.lastIter = m.counted.loop(), iter
 	pr := Progress{
 		Iteration: iter, Iterations: cfg.iterations,
 		Loss: loss, Content: ev.content, Style: ev.style, TV: ev.tv, Terms: ev.terms,
@@ -711,6 +744,10 @@ func (m *monitor) done(x []float32, loss float64, iters, evals int, gamma float6
 		return nil, scaleStart{}, ferr
 	}
 	res := m.res
+	res.Traffic = Traffic{Runs: m.counted.Runs - m.before.Runs, Fed: m.counted.Fed - m.before.Fed, Fetched: m.counted.Fetched - m.before.Fetched}
+	if m.lastIter > 1 {
+		res.HostBytesPerIteration = float64(m.loop-m.firstLoop) / float64(m.lastIter-1)
+	}
 	res.Image = img
 	res.Iterations = iters
 	res.Evaluations = evals
@@ -742,7 +779,7 @@ func (t *Transferer) setTargets(ctx context.Context, p *prepared, mean imageio.M
 	if err := check(); err != nil {
 		return nil, err
 	}
-	if err := t.engine.targets(contentX, styles, p.masks, check); err != nil {
+	if err := t.engine.counter().aside(func() error { return t.engine.targets(contentX, styles, p.masks, check) }); err != nil {
 		return nil, err
 	}
 	return contentX, nil
