@@ -39,6 +39,9 @@ type Result struct {
 	ReachedS  float64   `json:"reached_s,omitempty"` // seconds until a full-size iteration's loss ≤ Target (0: never)
 	PeakRSSMB float64   `json:"peak_rss_mb"`
 	Threads   int       `json:"threads"`
+	// HostBytesPerIter is style.Result.HostBytesPerIteration: the bytes an
+	// iteration moved between Go and TensorFlow in steady state.
+	HostBytesPerIter float64 `json:"host_bytes_per_iter"`
 }
 
 func main() {
@@ -162,6 +165,7 @@ func run(model *vgg.Model, content, painting image.Image, size, iters int, opt s
 		res.Loss = out.History[n-1].Loss
 	}
 	res.Evals = out.Evaluations
+	res.HostBytesPerIter = out.HostBytesPerIteration
 	res.PeakRSSMB = peakRSSMB()
 	return res, out.Image, nil
 }

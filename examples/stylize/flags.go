@@ -182,12 +182,13 @@ func newFlagSet() (*flag.FlagSet, *flags) {
 	fs.StringVar(&f.preview, "preview", "", "serve a live page of the run (image, loss curves, Stop button) at `addr`: host:port, :port or port; "+
 		"no host means 127.0.0.1 (this machine only), port 0 a free port; the URL is printed at the start")
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
-	fs.BoolVar(&f.verbose, "v", false, "show TensorFlow's own C++ log lines (hidden by default; see package tfruntime/quiet)")
+	fs.BoolVar(&f.verbose, "v", false, "show TensorFlow's own C++ log lines (hidden by default; see package tfruntime/quiet), and at the end the Session runs and the bytes that crossed between Go and TensorFlow")
 	return fs, f
 }
 
 // job is a validated command line.
 type job struct {
+	verbose         bool // -v: also the host traffic at the end
 	content         string
 	styles          []string
 	masks           []string
@@ -271,6 +272,7 @@ func (f *flags) validate(args []string) (*job, error) {
 		return nil, usagef("-quality %d: want 1 … 100", f.quality)
 	}
 	j.plot = f.plot
+	j.verbose = f.verbose
 	if !f.plotSet {
 		j.plot = withSuffix(f.out, "_loss", ".png")
 	}

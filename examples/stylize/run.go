@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/dustin/go-humanize"
+
 	"context"
 	"errors"
 	"flag"
@@ -316,6 +318,10 @@ func (j *job) write(res *style.Result, say io.Writer, checkpoints []string) erro
 		j.out, rb.Dx(), rb.Dy(), res.Iterations, res.Evaluations, roundDuration(res.Elapsed), res.Loss)
 	if j.plot != "" {
 		fmt.Fprintf(say, "wrote %s (loss curves)\n", j.plot)
+	}
+	if j.verbose {
+		fmt.Fprintf(say, "host traffic: %d Session runs, %s fed, %s fetched; %.0f bytes per iteration\n",
+			res.Traffic.Runs, humanize.IBytes(uint64(res.Traffic.Fed)), humanize.IBytes(uint64(res.Traffic.Fetched)), res.HostBytesPerIteration)
 	}
 	for _, c := range checkpoints {
 		fmt.Fprintf(say, "wrote %s (checkpoint)\n", c)
