@@ -11,7 +11,6 @@ import (
 	"github.com/neuralstyle/neuralstyle/imageio"
 	"github.com/neuralstyle/neuralstyle/loss"
 	"github.com/neuralstyle/neuralstyle/optim"
-	"github.com/neuralstyle/neuralstyle/optim/ingraph"
 	"github.com/neuralstyle/neuralstyle/vgg"
 )
 
@@ -194,16 +193,11 @@ func weightBytes(m *vgg.Model, deepest string) int64 {
 	return total
 }
 
-// optimizerBytes is the optimizer's state for n variables. On the host
-// (tiled runs, bfloat16): gonum's L-BFGS keeps 2·store+6 float64 vectors
-// and the adapter a few float32 ones (optim.LBFGS: 8·(2·store+12)·n);
-// Adam six float32 vectors, one more with averaging. In the graph
-// (untiled runs): the float32 vectors of ingraph.StateVectors, plus the
-// starting point fed once and the result read back.
-func optimizerBytes(cfg *config, store int, n int64, onDevice bool) int64 {
-	if onDevice {
-		return 4 * n * int64(ingraph.StateVectors(cfg.optimizer.name, store, cfg.averaging > 0)+2)
-	}
+// optimizerBytes is the optimizer's state for n variables: gonum's L-BFGS
+// keeps 2·store+6 float64 vectors and the adapter a few float32 ones
+// (optim.LBFGS: 8·(2·store+12)·n); Adam six float32 vectors, one more
+// with averaging.
+func optimizerBytes(cfg *config, store int, n int64) int64 {
 	if cfg.optimizer.name == "adam" {
 		v := int64(6)
 		if cfg.averaging > 0 {
@@ -272,7 +266,7 @@ func estimate(m *vgg.Model, cfg *config, s shape, t *Tiling, store int) MemoryPl
 		p.Store = store
 	}
 	p.Weights = 3 * weightBytes(m, deepest) // the Go model, the session's variables, the feeds of Init
-	p.Optimizer = optimizerBytes(cfg, store, n, t == nil && optimizerOnDevice(cfg))
+	p.Optimizer = optimizerBytes(cfg, store, n)
 
 	// Image-sized buffers in Go: the resized content (RGBA) and its tensor,
 	// the starting point, the output image, the resized style images.
