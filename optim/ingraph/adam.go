@@ -122,11 +122,7 @@ func (a *adamGraph) iteration(m *minimizer, t int) (float64, float64, []float32,
 	if err != nil {
 		return 0, 0, nil, err
 	}
-	out, err := m.run("evaluation", map[tf.Output]*tf.Tensor{a.b1p: b1p, a.b2p: b2p}, []tf.Output{a.fetch}, a.step)
-	if err != nil {
-		return 0, 0, nil, err
-	}
-	v, err := vector(out[0])
+	v, err := m.fetchVector("evaluation", map[tf.Output]*tf.Tensor{a.b1p: b1p, a.b2p: b2p}, a.fetch, a.step)
 	if err != nil {
 		return 0, 0, nil, err
 	}

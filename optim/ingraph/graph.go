@@ -323,6 +323,15 @@ func (m *minimizer) run(what string, feeds map[tf.Output]*tf.Tensor, fetches []t
 	return out, nil
 }
 
+// fetchVector runs the graph for one float32 vector.
+func (m *minimizer) fetchVector(what string, feeds map[tf.Output]*tf.Tensor, fetch tf.Output, targets []*tf.Operation) ([]float32, error) {
+	out, err := m.run(what, feeds, []tf.Output{fetch}, targets)
+	if err != nil {
+		return nil, err
+	}
+	return vector(out[0])
+}
+
 // vector reads a float32 vector tensor.
 func vector(t *tf.Tensor) ([]float32, error) {
 	v, ok := t.Value().([]float32)

@@ -183,11 +183,7 @@ func (l *lbfgsGraph) trial(m *minimizer, alpha float32) (float64, float64, bool,
 	if err != nil {
 		return 0, 0, false, err
 	}
-	out, err := m.run("line search", map[tf.Output]*tf.Tensor{l.alpha: a}, []tf.Output{l.trialFetch}, l.trialStore)
-	if err != nil {
-		return 0, 0, false, err
-	}
-	v, err := vector(out[0])
+	v, err := m.fetchVector("line search", map[tf.Output]*tf.Tensor{l.alpha: a}, l.trialFetch, l.trialStore)
 	if err != nil {
 		return 0, 0, false, err
 	}
@@ -213,11 +209,7 @@ func (l *lbfgsGraph) acceptStep(m *minimizer, alpha float32, gamma0 float64) (fl
 	if gamma0 > 0 {
 		targets = l.acceptInit
 	}
-	out, err := m.run("update", feeds, []tf.Output{l.acceptFetch}, targets)
-	if err != nil {
-		return 0, 0, nil, err
-	}
-	v, err := vector(out[0])
+	v, err := m.fetchVector("update", feeds, l.acceptFetch, targets)
 	if err != nil {
 		return 0, 0, nil, err
 	}
