@@ -17,7 +17,7 @@ import sys
 import common
 
 IMPLS = [("go", "neuralstyle (Go)"), ("tf", "TF 2.18 Python"), ("torch", "PyTorch"),
-         ("go-bf16", "neuralstyle (Go), bfloat16")]
+         ("go-bf16", "neuralstyle (Go), bfloat16"), ("go-before", "neuralstyle (Go), BEFORE build")]
 
 
 def flops(size):
@@ -133,6 +133,23 @@ def main():
                     theirs = summary.get((size, opt, peer))
                     cells.append(f"{ours[what] / theirs[what]:.2f}" if theirs else "—")
             out.append(f"| {size} | {opt} | {cells[0]} | {cells[1]} | {cells[2]} | {cells[3]} |")
+    before = [(size, opt) for size in sorted({k[0] for k in summary}) for opt in ["adam", "lbfgs"]
+              if (size, opt, "go-before") in summary and (size, opt, "go") in summary]
+    if before:
+        out.append("")
+        out.append("This build against the BEFORE build (bench/run.sh's BEFORE), in the same run:")
+        out.append("")
+        out.append("| size | optimizer | time per iteration, this ÷ before | peak RSS, this ÷ before | "
+                   "host bytes per iteration, before → this |")
+        out.append("|---|---|---|---|---|")
+        for size, opt in before:
+            ours, theirs = summary[(size, opt, "go")], summary[(size, opt, "go-before")]
+
+            def traffic(runs):
+                v = [r.get("host_bytes_per_iter") for r in runs[2] if r.get("host_bytes_per_iter") is not None]
+                return f"{statistics.median(v):,.0f}" if v else "—"
+            out.append(f"| {size} | {opt} | {ours[0] / theirs[0]:.3f} | {ours[1] / theirs[1]:.3f} | "
+                       f"{traffic(theirs)} → {traffic(ours)} |")
     bf16 = [(size, summary[(size, "adam", "go-bf16")]) for size in sorted({k[0] for k in summary})
             if (size, "adam", "go-bf16") in summary]
     if bf16:

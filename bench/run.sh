@@ -20,6 +20,11 @@
 # BF16 (1 where /proc/cpuinfo lists avx512_bf16 or amx_bf16, else 0): also run
 # this library with style.WithPrecision(BFloat16) for Adam, after the three
 # (a fourth row, not part of the like-for-like ratios).
+# BEFORE (unset): the path of another build of bench/gobench (an earlier
+# commit: `git worktree add /tmp/before <commit> && (cd /tmp/before && go
+# build -o /tmp/gobench-before ./bench/gobench)`), run as a fourth
+# implementation in the same rotation, labelled go-before, so that a change
+# is measured against the code before it in one run with the peers.
 # MAX_LOAD (unset): before each run, wait up to MAX_WAIT (900) seconds for the
 # 1-minute load average to fall below it (the load is recorded either way).
 # Each process is one transfer; the JSON lines land in bench/results.jsonl.
@@ -86,6 +91,7 @@ run_one() { # impl size opt iters
   start=$(date -u +%FT%TZ)
   case $impl in
     go)    out=$("$work/gobench" -size "$size" -iters "$iters" -opt "$opt" -threads "$THREADS" -inter "$INTER") ;;
+    go-before) out=$("$BEFORE" -size "$size" -iters "$iters" -opt "$opt" -threads "$THREADS" -inter "$INTER" | sed 's/"impl": *"go"/"impl": "go-before"/') ;;
     go-bf16) out=$("$work/gobench" -size "$size" -iters "$iters" -opt "$opt" -threads "$THREADS" -inter "$INTER" -precision bfloat16) ;;
     tf)    out=$(cd bench && "$PY" peer_tf.py --size "$size" --iters "$iters" --opt "$opt" --threads "$THREADS" --inter "$INTER" | tail -n1) ;;
     torch) out=$(cd bench && "$PY" peer_torch.py --size "$size" --iters "$iters" --opt "$opt" --threads "$THREADS" --inter "$INTER" | tail -n1) ;;
@@ -95,6 +101,8 @@ run_one() { # impl size opt iters
 }
 
 impls=(go tf torch)
+[ -n "${BEFORE:-}" ] && impls+=(go-before)
+n=${#impls[@]}
 for r in $(seq 1 "$REPEATS"); do
   echo "bench: repeat $r/$REPEATS" >&2
   for size in $SIZES; do
@@ -103,8 +111,8 @@ for r in $(seq 1 "$REPEATS"); do
     var=REPEATS_$size
     [ "$r" -le "${!var:-$REPEATS}" ] || continue
     for opt in $OPTS; do
-      for k in 0 1 2; do # rotate the order so no implementation always runs first
-        run_one "${impls[$(( (k + r) % 3 ))]}" "$size" "$opt" "$iters"
+      for k in $(seq 0 $((n - 1))); do # rotate the order so no implementation always runs first
+        run_one "${impls[$(( (k + r) % n ))]}" "$size" "$opt" "$iters"
       done
       if [ "$BF16" = 1 ] && [ "$opt" = adam ]; then
         run_one go-bf16 "$size" "$opt" "$iters"

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -144,9 +145,8 @@ func benchEvaluate(b *testing.B, opts ...Option) {
 		b.Run(fmt.Sprintf("%dpx", size), func(b *testing.B) {
 			m := benchFullModel(b)
 			e := benchEngine(b, m, size, opts...)
-			content := benchTensor(b, benchImage(size, 1), size)
-			painting := benchTensor(b, benchImage(size, 2), size)
-			if err := e.setTargets(content, []*tf.Tensor{painting}, nil, func() error { return nil }); err != nil {
+			painting := []sizedImage{{x: benchImage(size, 2), h: size, w: size}}
+			if err := e.targets(benchImage(size, 1), painting, nil, nil, func() error { return nil }); err != nil {
 				b.Fatal(err)
 			}
 			x := benchImage(size, 3)
@@ -174,16 +174,16 @@ func BenchmarkSetTargets(b *testing.B) {
 		b.Run(fmt.Sprintf("%dpx", size), func(b *testing.B) {
 			m := benchFullModel(b)
 			e := benchEngine(b, m, size)
-			content := benchTensor(b, benchImage(size, 1), size)
-			styles := []*tf.Tensor{benchTensor(b, benchImage(size, 2), size)}
+			content := benchImage(size, 1)
+			styles := []sizedImage{{x: benchImage(size, 2), h: size, w: size}}
 			none := func() error { return nil }
-			if err := e.setTargets(content, styles, nil, none); err != nil {
+			if err := e.targets(content, styles, nil, nil, none); err != nil {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
-				if err := e.setTargets(content, styles, nil, none); err != nil {
+				if err := e.targets(content, styles, nil, nil, none); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -307,7 +307,7 @@ func BenchmarkPrecision(b *testing.B) {
 				b.ReportMetric(res.Loss, "loss")
 				b.ReportMetric(float32Loss(b, base, content, painting, res.Image), "loss32")
 				if dir := os.Getenv("NEURALSTYLE_BENCH_OUT"); dir != "" {
-					name := filepath.Join(dir, fmt.Sprintf("%s_%s.png", c.opt.name, p))
+					name := filepath.Join(dir, fmt.Sprintf("%s_%s.png", strings.SplitN(c.opt.String(), "(", 2)[0], p))
 					if err := imageio.Save(name, res.Image, imageio.EncodeOptions{}); err != nil {
 						b.Fatal(err)
 					}
@@ -338,7 +338,7 @@ func float32Loss(b testing.TB, opts []Option, content, painting, img image.Image
 		b.Fatal(err)
 	}
 	mean := imageio.Mean(t.model.MeanPixel())
-	if _, err := t.setTargets(context.Background(), p, mean); err != nil {
+	if _, err := t.setTargets(context.Background(), &cfg, p, mean); err != nil {
 		b.Fatal(err)
 	}
 	x, h, w := imageio.ToTensor(img, mean)

@@ -1,6 +1,7 @@
 package style
 
 import (
+	"context"
 	"image"
 	"math"
 	"testing"
@@ -34,8 +35,12 @@ func TestDeviceOptimizerMatchesHost(t *testing.T) {
 		{"adam averaged", []Option{WithOptimizer(Adam(2)), WithIterations(40), WithAveraging(0.9)}, 2e-3},
 		{"adam masked W2 with terms", []Option{WithOptimizer(Adam(2)), WithIterations(30), WithStyleLoss(loss.W2),
 			WithStyleMasks(contentImage(40, 32)), WithTerms(pullTerm(t, "pull", 1e3, styleImage(40, 32)))}, 5e-3},
+		{"adam from an init image", []Option{WithOptimizer(Adam(2)), WithIterations(20), WithInitImage(styleImage(40, 32))}, 2e-3},
+		{"adam early stop", []Option{WithOptimizer(Adam(2)), WithIterations(200), WithEarlyStop(5e-3)}, 2e-3},
 		{"lbfgs", []Option{WithIterations(30)}, 0},
 		{"lbfgs multi-scale", []Option{WithIterations(15), WithMultiScale(16)}, 0},
+		{"lbfgs masked W2 with terms", []Option{WithIterations(20), WithStyleLoss(loss.W2),
+			WithStyleMasks(contentImage(40, 32)), WithTerms(pullTerm(t, "pull", 1e3, styleImage(40, 32)))}, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -124,6 +129,9 @@ func TestHostTrafficPerIteration(t *testing.T) {
 		{"adam", []Option{WithOptimizer(Adam(2))}},
 		{"lbfgs", nil},
 		{"lbfgs with a checkpoint", []Option{WithCheckpoint(5, func(Checkpoint) error { return nil })}},
+		// The terms' inputs (video's temporal term: two image-sized
+		// tensors) are stored once per transfer, not fed per iteration.
+		{"adam with an image-sized term", []Option{WithOptimizer(Adam(2)), WithTerms(pullTerm(t, "pull", 1e3, styleImage(40, 32)))}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dev, err := transfer(t, tc.opts...)
@@ -137,6 +145,52 @@ func TestHostTrafficPerIteration(t *testing.T) {
 			assert.GreaterOrEqual(t, host.HostBytesPerIteration, 2*imageBytes)
 			// The whole transfer includes the targets and the result.
 			assert.Greater(t, float64(dev.Traffic.Fed+dev.Traffic.Fetched), 2*imageBytes)
+		})
+	}
+}
+
+// BFloat16 runs keep the optimizer in the graph too: only scalars cross,
+// and the loss stays near the float32 run's (the rewrite changes the
+// network's arithmetic, not the optimizer's).
+func TestDeviceBFloat16(t *testing.T) {
+	opts := []Option{WithOptimizer(Adam(2)), WithIterations(30)}
+	if !cpuHasBFloat16 { // TestBFloat16 checks the error such a CPU gives
+		_, err := transfer(t, append(opts, WithPrecision(BFloat16))...)
+		require.ErrorIs(t, err, ErrInvalidOption)
+		return
+	}
+	f32, err := transfer(t, opts...)
+	require.NoError(t, err)
+	bf16, err := transfer(t, append(opts, WithPrecision(BFloat16))...)
+	require.NoError(t, err)
+	t.Logf("loss %.6g in float32, %.6g in bfloat16; %.1f bytes per iteration", f32.Loss, bf16.Loss, bf16.HostBytesPerIteration)
+	assert.LessOrEqual(t, bf16.HostBytesPerIteration, 64.0)
+	assert.InDelta(t, f32.Loss, bf16.Loss, 0.05*f32.Loss)
+	assert.Less(t, bf16.Loss, 0.8*bf16.History[0].Loss)
+}
+
+// A Transferer reused for a second transfer of the same size runs it on
+// the graph it built, from a fresh optimizer state: the same result as a
+// transfer of its own, on both paths.
+func TestDeviceTransfererReuse(t *testing.T) {
+	for _, path := range []struct {
+		name string
+		opts []Option
+	}{{"device", nil}, {"host", []Option{onHost()}}} {
+		t.Run(path.name, func(t *testing.T) {
+			opts := append([]Option{WithModel(fixtureModel(t)), WithMaxSize(40), WithIterations(10), WithThreads(2, 1)}, path.opts...)
+			tr, err := NewTransferer(opts...)
+			require.NoError(t, err)
+			defer tr.Close()
+			ctx := context.Background()
+			_, err = tr.Transfer(ctx, styleImage(40, 32), contentImage(36, 36))
+			require.NoError(t, err)
+			again, err := tr.Transfer(ctx, contentImage(40, 32), styleImage(36, 36))
+			require.NoError(t, err)
+			fresh, err := Transfer(ctx, contentImage(40, 32), styleImage(36, 36), opts...)
+			require.NoError(t, err)
+			assert.InDelta(t, fresh.Loss, again.Loss, 1e-4*fresh.Loss)
+			assert.Equal(t, fresh.Evaluations, again.Evaluations)
 		})
 	}
 }

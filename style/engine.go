@@ -1,21 +1,16 @@
 package style
 
 import (
-	"bytes"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
-	"sync/atomic"
 
 	tf "github.com/wamuir/graft/tensorflow"
-	configpb "github.com/wamuir/graft/tensorflow/core/protobuf/for_core_protos_go_proto"
 	"github.com/wamuir/graft/tensorflow/op"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/neuralstyle/neuralstyle/internal/tfutil"
 	"github.com/neuralstyle/neuralstyle/loss"
-	"github.com/neuralstyle/neuralstyle/optim"
 	"github.com/neuralstyle/neuralstyle/optim/ingraph"
 	"github.com/neuralstyle/neuralstyle/vgg"
 )
@@ -45,11 +40,10 @@ type graphKey struct {
 
 	// The optimizer in the graph (onDevice), see optimizerOnDevice; zero
 	// on the host path, where the graph does not depend on it.
-	onDevice     bool
-	optimizer    string
-	learningRate float64
-	store        int
-	averaging    float64
+	onDevice  bool
+	optimizer Optimizer
+	store     int
+	averaging float64
 }
 
 // newGraphKey is the key of the graph that serves cfg's loss for an output of
@@ -78,8 +72,9 @@ func layerKey(arch vgg.Arch, layers map[string]float64) string {
 	return b.String()
 }
 
-// engine is one TensorFlow graph and session that evaluate the loss and its
-// gradient for images of one size.
+// engine is the untiled evaluation: one graph, run by its graphSession,
+// that evaluates the loss and its gradient for images of one size and,
+// when key.onDevice, holds the optimizer (package optim/ingraph).
 //
 // The graph has a single copy of the network, on a placeholder of shape
 // [1, ?, ?, 3], so that it serves three purposes: fed the content image it
@@ -87,15 +82,13 @@ func layerKey(arch vgg.Arch, layers map[string]float64) string {
 // that image's Gram matrices, and fed the image being optimized it computes
 // the loss and the gradient. The targets are written into resource variables
 // by assign ops, inside TensorFlow, once per transfer; they never travel
-// through Go and are never recomputed per iteration. A single copy of the
+// through Go and are never recomputed per iteration; so are the masks and
+// the WithTerms inputs, fed once per transfer. A single copy of the
 // network also means a single copy of its 80 MB of weights in the graph.
 type engine struct {
-	key   graphKey
-	graph *tf.Graph
-	sess  *tf.Session
+	*graphSession
 
 	input tf.Output // [1, ?, ?, 3] mean-subtracted RGB
-	net   *vgg.Net
 
 	setContent *tf.Operation   // run with input = content image
 	setStyle   []*tf.Operation // one per style image, run with input = that image
@@ -105,22 +98,26 @@ type engine struct {
 	fetches []tf.Output // total, content, style, tv, terms (weighted), gradient
 	vars    int         // variables made so far, for unique resource names
 
-	termFeeds  []tf.Output  // placeholders of the WithTerms inputs
-	termValues []*tf.Tensor // what the current transfer feeds them
+	termFeeds []tf.Output   // placeholders of the WithTerms inputs
+	setTerms  *tf.Operation // run with every termFeed: stores the inputs in variables
 
 	// opt is the optimizer in the graph (key.onDevice), whose point is
 	// input's default: fed, input serves the targets and the host path.
 	opt *ingraph.Graph
-
-	counted traffic
 }
 
-// variable adds a float32 resource variable to s. Each gets a shared_name of
-// its own: VarHandleOps with an empty shared_name all refer to one resource
-// in the session, so that a second variable would overwrite the first.
+// variable adds a float32 resource variable to s (see typedVariable).
 func (e *engine) variable(s *op.Scope, shape ...int64) tf.Output {
+	return e.typedVariable(s, tf.Float, shape...)
+}
+
+// typedVariable adds a resource variable of type dt to s. Each gets a
+// shared_name of its own: VarHandleOps with an empty shared_name all refer
+// to one resource in the session, so that a second variable would
+// overwrite the first.
+func (e *engine) typedVariable(s *op.Scope, dt tf.DataType, shape ...int64) tf.Output {
 	e.vars++
-	return op.VarHandleOp(s, tf.Float, tf.MakeShape(shape...), op.VarHandleOpSharedName(fmt.Sprintf("neuralstyle_target_%d", e.vars)))
+	return op.VarHandleOp(s, dt, tf.MakeShape(shape...), op.VarHandleOpSharedName(fmt.Sprintf("neuralstyle_target_%d", e.vars)))
 }
 
 // clampPixels clamps a mean-subtracted RGB image to the range of pixel
@@ -134,10 +131,6 @@ func clampPixels(s *op.Scope, x tf.Output, mean [3]float32) tf.Output {
 	return op.Minimum(s.SubScope("min"), op.Maximum(s.SubScope("max"), x, lo), hi)
 }
 
-// liveSessions counts the TensorFlow sessions opened by engines and not yet
-// closed; tests check that it returns to zero.
-var liveSessions atomic.Int64
-
 // evaluation is the loss at one point, split in its weighted terms.
 type evaluation struct {
 	total, content, style, tv, terms float64
@@ -147,17 +140,12 @@ type evaluation struct {
 func newEngine(m *vgg.Model, key graphKey, c *config) (e *engine, err error) {
 	g := tf.NewGraph()
 	s := op.NewScopeWithGraph(g)
-	e = &engine{key: key}
+	e = &engine{}
 
 	if key.onDevice {
 		shape := []int64{1, int64(key.h), int64(key.w), 3}
 		os := s.SubScope("optimizer")
-		if key.optimizer == "adam" {
-			e.opt, err = ingraph.NewAdam(os, shape, optim.Adam{LearningRate: key.learningRate})
-		} else {
-			e.opt, err = ingraph.NewLBFGS(os, shape, optim.LBFGS{Store: key.store})
-		}
-		if err != nil {
+		if e.opt, err = key.optimizer.inGraph(os, shape, key.store); err != nil {
 			return nil, fmt.Errorf("style: the optimizer in the graph: %w", err)
 		}
 		e.input = op.PlaceholderWithDefault(s.SubScope("image"), e.opt.Point(), tf.MakeShape(1, -1, -1, 3))
@@ -173,7 +161,6 @@ func newEngine(m *vgg.Model, key graphKey, c *config) (e *engine, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("style: building the network: %w", err)
 	}
-	e.net = net
 
 	// staticLayer gives a layer the static shape it has at the output size,
 	// so that the loss terms know N and M when the graph is built.
@@ -276,11 +263,10 @@ func newEngine(m *vgg.Model, key graphKey, c *config) (e *engine, err error) {
 	if terms, err = loss.Weighted(s, terms, loss.Weights{Content: key.weights[0], Style: key.weights[1], TV: key.weights[2]}); err != nil {
 		return nil, fmt.Errorf("style: %w", err)
 	}
-	extra, feeds, err := buildTerms(s, image, c.terms)
+	extra, err := e.buildTerms(s, image, c.terms)
 	if err != nil {
 		return nil, err
 	}
-	e.termFeeds = feeds
 	if extra.Op != nil {
 		terms.Total = op.Add(s.SubScope("total_with_terms"), terms.Total, extra)
 	}
@@ -298,37 +284,10 @@ func newEngine(m *vgg.Model, key graphKey, c *config) (e *engine, err error) {
 	if _, err := s.Finalize(); err != nil {
 		return nil, fmt.Errorf("style: building the graph: %w", err)
 	}
-	e.graph = g
-
-	if key.device != "" {
-		if err := e.place(key.device); err != nil {
-			return nil, err
-		}
-	}
-	if e.sess, err = openSession(e.graph, key, e.net); err != nil {
+	if e.graphSession, err = openGraphSession(g, key, net); err != nil {
 		return nil, err
 	}
 	return e, nil
-}
-
-// openSession starts a session on g with key's options, counts it in
-// liveSessions and loads net's weights into it.
-func openSession(g *tf.Graph, key graphKey, net *vgg.Net) (*tf.Session, error) {
-	opts, err := sessionOptions(key)
-	if err != nil {
-		return nil, err
-	}
-	sess, err := tf.NewSession(g, opts)
-	if err != nil {
-		return nil, fmt.Errorf("style: starting a TensorFlow session: %w", err)
-	}
-	liveSessions.Add(1)
-	if err := net.Init(sess); err != nil {
-		sess.Close()
-		liveSessions.Add(-1)
-		return nil, fmt.Errorf("style: loading the weights into the session: %w", err)
-	}
-	return sess, nil
 }
 
 // group returns one op that runs all of ops.
@@ -347,112 +306,94 @@ func orderedLayers(arch vgg.Arch, layers map[string]float64) []string {
 	return out
 }
 
-// reimport returns a copy of g with device as the default device of every
-// node (see engine.place).
-func reimport(g *tf.Graph, device string) (*tf.Graph, error) {
-	var def bytes.Buffer
-	if _, err := g.WriteTo(&def); err != nil {
-		return nil, fmt.Errorf("style: WithDevice(%q): serializing the graph: %w", device, err)
-	}
-	out := tf.NewGraph()
-	if err := out.ImportWithOptions(def.Bytes(), tf.GraphImportOptions{Device: device}); err != nil {
-		return nil, fmt.Errorf("style: WithDevice(%q): %w", device, err)
-	}
-	return out, nil
+// evaluator evaluates the loss of a transfer and its gradient: the untiled
+// engine (one pass of the network over the whole image) or the tiled one
+// (tiled.go, tiled_eval.go). Both run on a graphSession.
+type evaluator interface {
+	// targets computes the content and style targets, stores the masks
+	// and the WithTerms inputs. content is the content image, NHWC
+	// mean-subtracted, h × w; styles the style images; masks one [h·w] map
+	// per style image or none; terms the inputs of the WithTerms terms in
+	// order.
+	targets(content []float32, styles []sizedImage, masks [][]float32, terms []*tf.Tensor, check func() error) error
+	// evaluate computes the loss at x and writes its gradient into grad.
+	evaluate(x, grad []float32) (evaluation, error)
+	close() error
+	graphKey() graphKey
+	// counter counts the engine's Session.Run calls.
+	counter() *traffic
 }
 
-// place moves every op of the graph onto device. graft's op.Gradients
-// refuses scopes with a device, so the graph is built without one and
-// re-imported with the device as the default of every node.
-func (e *engine) place(device string) error {
-	g, err := reimport(e.graph, device)
+// sizedImage is an NHWC mean-subtracted image and its size.
+type sizedImage struct {
+	x    []float32
+	h, w int
+}
+
+var (
+	_ evaluator = (*engine)(nil)
+	_ evaluator = (*tiledEngine)(nil)
+)
+
+// targets computes the content and style targets inside the graph and
+// stores the masks and the terms' inputs in its variables: after it, an
+// iteration feeds nothing image-sized.
+func (e *engine) targets(content []float32, styles []sizedImage, masks [][]float32, terms []*tf.Tensor, check func() error) error {
+	ct, err := tfutil.Float32Tensor(content, 1, int64(e.key.h), int64(e.key.w), 3)
 	if err != nil {
 		return err
 	}
-	remap := func(o tf.Output) tf.Output { return g.Operation(o.Op.Name()).Output(o.Index) }
-	remapOp := func(o *tf.Operation) *tf.Operation { return g.Operation(o.Name()) }
-	e.input = remap(e.input)
-	e.setContent = remapOp(e.setContent)
-	for i := range e.setStyle {
-		e.setStyle[i] = remapOp(e.setStyle[i])
-	}
-	for i := range e.maskFeed {
-		e.maskFeed[i] = remap(e.maskFeed[i])
-	}
-	if e.setMask != nil {
-		e.setMask = remapOp(e.setMask)
-	}
-	for i := range e.fetches {
-		e.fetches[i] = remap(e.fetches[i])
-	}
-	for i := range e.termFeeds {
-		e.termFeeds[i] = remap(e.termFeeds[i])
-	}
-	net, err := e.net.Rebind(g)
-	if err != nil {
-		return fmt.Errorf("style: WithDevice(%q): %w", device, err)
-	}
-	e.net = net
-	e.graph = g
-	return nil
-}
-
-func sessionOptions(key graphKey) (*tf.SessionOptions, error) {
-	cfg := &configpb.ConfigProto{
-		IntraOpParallelismThreads: int32(key.intra),
-		InterOpParallelismThreads: int32(key.inter),
-		AllowSoftPlacement:        key.device == "",
-	}
-	if key.precision == BFloat16 {
-		cfg.GraphOptions = &configpb.GraphOptions{RewriteOptions: &configpb.RewriterConfig{
-			AutoMixedPrecisionOnednnBfloat16: configpb.RewriterConfig_ON,
-		}}
-	}
-	b, err := proto.Marshal(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("style: session config: %w", err)
-	}
-	return &tf.SessionOptions{Config: b}, nil
-}
-
-// setTargets computes the content and style targets (and stores the masks)
-// inside the graph. content and each style image are NHWC mean-subtracted.
-func (e *engine) setTargets(content *tf.Tensor, styles []*tf.Tensor, masks []*tf.Tensor, check func() error) error {
-	if _, err := e.counted.run(e.sess, map[tf.Output]*tf.Tensor{e.input: content}, nil, []*tf.Operation{e.setContent}); err != nil {
+	if _, err := e.Run(map[tf.Output]*tf.Tensor{e.input: ct}, nil, []*tf.Operation{e.setContent}); err != nil {
 		return fmt.Errorf("style: computing the content targets: %w", err)
 	}
-	for i, st := range styles {
+	for i, s := range styles {
 		if err := check(); err != nil {
 			return err
 		}
-		if _, err := e.counted.run(e.sess, map[tf.Output]*tf.Tensor{e.input: st}, nil, []*tf.Operation{e.setStyle[i]}); err != nil {
+		st, err := tfutil.Float32Tensor(s.x, 1, int64(s.h), int64(s.w), 3)
+		if err != nil {
+			return err
+		}
+		if _, err := e.Run(map[tf.Output]*tf.Tensor{e.input: st}, nil, []*tf.Operation{e.setStyle[i]}); err != nil {
 			return fmt.Errorf("style: computing the targets of style image %d: %w", i+1, err)
 		}
 	}
 	if e.setMask != nil {
 		feeds := make(map[tf.Output]*tf.Tensor, len(masks))
 		for i, m := range masks {
-			feeds[e.maskFeed[i]] = m
+			mt, err := tfutil.Float32Tensor(m, int64(e.key.h), int64(e.key.w))
+			if err != nil {
+				return err
+			}
+			feeds[e.maskFeed[i]] = mt
 		}
-		if _, err := e.counted.run(e.sess, feeds, nil, []*tf.Operation{e.setMask}); err != nil {
+		if _, err := e.Run(feeds, nil, []*tf.Operation{e.setMask}); err != nil {
 			return fmt.Errorf("style: storing the style masks: %w", err)
+		}
+	}
+	if e.setTerms != nil {
+		if len(terms) != len(e.termFeeds) {
+			return fmt.Errorf("style: %d WithTerms inputs for a graph built with %d", len(terms), len(e.termFeeds))
+		}
+		feeds := make(map[tf.Output]*tf.Tensor, len(terms))
+		for i, t := range terms {
+			feeds[e.termFeeds[i]] = t
+		}
+		if _, err := e.Run(feeds, nil, []*tf.Operation{e.setTerms}); err != nil {
+			return fmt.Errorf("style: storing the WithTerms inputs: %w", err)
 		}
 	}
 	return nil
 }
 
 // evaluate computes the loss at x (NHWC, mean-subtracted) and writes its
-// gradient into grad.
+// gradient into grad: the host path.
 func (e *engine) evaluate(x, grad []float32) (evaluation, error) {
 	in, err := tfutil.Float32Tensor(x, 1, int64(e.key.h), int64(e.key.w), 3)
 	if err != nil {
 		return evaluation{}, err
 	}
-	feeds := map[tf.Output]*tf.Tensor{e.input: in}
-	for i, f := range e.termFeeds {
-		feeds[f] = e.termValues[i]
-	}
-	out, err := e.counted.run(e.sess, feeds, e.fetches, nil)
+	out, err := e.Run(map[tf.Output]*tf.Tensor{e.input: in}, e.fetches, nil)
 	if err != nil {
 		return evaluation{}, fmt.Errorf("style: evaluating the loss: %w", err)
 	}
@@ -467,18 +408,6 @@ func (e *engine) evaluate(x, grad []float32) (evaluation, error) {
 	}
 	tfutil.Released(2 * 4 * int64(len(x)))
 	return ev, nil
-}
-
-// close closes the session; the graph's memory goes with its last reference.
-func (e *engine) close() error {
-	if e == nil || e.sess == nil {
-		return nil
-	}
-	err := e.sess.Close()
-	liveSessions.Add(-1)
-	e.sess = nil
-	e.graph = nil
-	return err
 }
 
 // dynamicMeanGram is the mean Gram matrix FᵀF / M of features whose height
@@ -500,30 +429,6 @@ func orZero(s *op.Scope, x tf.Output) tf.Output {
 	return op.Const(s.SubScope("zero"), float32(0))
 }
 
-// Run runs ops of the graph as built, resolving them by name in the
-// session's graph (which WithDevice re-imported), and feeds the WithTerms
-// inputs: it is the ingraph.Runner of the optimizer on the device.
-func (e *engine) Run(feeds map[tf.Output]*tf.Tensor, fetches []tf.Output, targets []*tf.Operation) ([]*tf.Tensor, error) {
-	g := e.graph
-	byName := func(o tf.Output) tf.Output { return g.Operation(o.Op.Name()).Output(o.Index) }
-	f := make(map[tf.Output]*tf.Tensor, len(feeds)+len(e.termFeeds))
-	for o, t := range feeds {
-		f[byName(o)] = t
-	}
-	for i, o := range e.termFeeds {
-		f[o] = e.termValues[i]
-	}
-	fs := make([]tf.Output, len(fetches))
-	for i, o := range fetches {
-		fs[i] = byName(o)
-	}
-	ts := make([]*tf.Operation, len(targets))
-	for i, o := range targets {
-		ts[i] = g.Operation(o.Name())
-	}
-	return e.counted.run(e.sess, f, fs, ts)
-}
-
 // readIterate fetches the optimizer's current iterate.
 func (e *engine) readIterate(o tf.Output) (x []float32, err error) {
 	err = e.counted.aside(func() error {
@@ -536,53 +441,3 @@ func (e *engine) readIterate(o tf.Output) (x []float32, err error) {
 	})
 	return x, err
 }
-
-// Traffic is what crossed between Go and TensorFlow's session: the
-// Session.Run calls and the bytes of the tensors fed and fetched.
-type Traffic struct {
-	Runs         int64
-	Fed, Fetched int64 // bytes
-}
-
-// traffic counts an engine's Session.Run calls. outside is the part that
-// is not an iteration's work: the targets, the starting point, image reads.
-type traffic struct {
-	Traffic
-	outside int64 // bytes
-}
-
-// tensorBytes is the size of t's data (4 bytes per element for the
-// float32 and int32 tensors the engines use).
-func tensorBytes(t *tf.Tensor) int64 {
-	n := int64(4)
-	for _, d := range t.Shape() {
-		n *= d
-	}
-	return n
-}
-
-// run runs sess and counts the call.
-func (c *traffic) run(sess *tf.Session, feeds map[tf.Output]*tf.Tensor, fetches []tf.Output, targets []*tf.Operation) ([]*tf.Tensor, error) {
-	c.Runs++
-	for _, t := range feeds {
-		c.Fed += tensorBytes(t)
-	}
-	out, err := sess.Run(feeds, fetches, targets)
-	for _, t := range out {
-		c.Fetched += tensorBytes(t)
-	}
-	return out, err
-}
-
-// loop is the bytes counted so far that an iteration moved.
-func (c *traffic) loop() int64 { return c.Fed + c.Fetched - c.outside }
-
-// aside runs f and counts what it moves as outside the iterations.
-func (c *traffic) aside(f func() error) error {
-	before := c.Fed + c.Fetched
-	err := f()
-	c.outside += c.Fed + c.Fetched - before
-	return err
-}
-
-func (e *engine) counter() *traffic { return &e.counted }

@@ -193,25 +193,6 @@ func weightBytes(m *vgg.Model, deepest string) int64 {
 	return total
 }
 
-// optimizerBytes is the optimizer's state for n variables: gonum's L-BFGS
-// keeps 2·store+6 float64 vectors and the adapter a few float32 ones
-// (optim.LBFGS: 8·(2·store+12)·n); Adam six float32 vectors, one more
-// with averaging.
-func optimizerBytes(cfg *config, store int, n int64) int64 {
-	if cfg.optimizer.name == "adam" {
-		v := int64(6)
-		if cfg.averaging > 0 {
-			v++
-		}
-		return 4 * v * n
-	}
-	b := 8 * int64(2*store+12) * n
-	if cfg.averaging > 0 {
-		b += 8 * n
-	}
-	return b
-}
-
 // shape is the size of a transfer: the output and the style images, in
 // pixels, and the number of masked style images.
 type shape struct {
@@ -262,11 +243,11 @@ func estimate(m *vgg.Model, cfg *config, s shape, t *Tiling, store int) MemoryPl
 	px := int64(s.w) * int64(s.h)
 	n := 3 * px
 	p := MemoryPlan{Width: s.w, Height: s.h, Baseline: baselineBytes}
-	if cfg.optimizer.name != "adam" {
+	if cfg.optimizer.exactGradient() {
 		p.Store = store
 	}
 	p.Weights = 3 * weightBytes(m, deepest) // the Go model, the session's variables, the feeds of Init
-	p.Optimizer = optimizerBytes(cfg, store, n)
+	p.Optimizer = cfg.optimizer.stateBytes(n, store, cfg.averaging > 0, t == nil && optimizerOnDevice(cfg))
 
 	// Image-sized buffers in Go: the resized content (RGBA) and its tensor,
 	// the starting point, the output image, the resized style images.
@@ -337,13 +318,7 @@ func plan(m *vgg.Model, cfg *config, s shape, limit int64, source string) (Memor
 	deepest := deepestLayer(m.Arch(), cfg)
 	align, _ := alignment(m.Arch(), deepest)
 	halo, _ := DefaultHalo(m.Arch(), deepest)
-	stores := []int{0}
-	if cfg.optimizer.name != "adam" {
-		stores = nil
-		for st := optim.DefaultStore; st >= minStore; st-- {
-			stores = append(stores, st)
-		}
-	}
+	stores := cfg.optimizer.stores()
 	fits := func(p MemoryPlan) bool { return limit <= 0 || p.Needed <= limit }
 	var cheapest *MemoryPlan
 	keep := func(p MemoryPlan) {

@@ -11,6 +11,7 @@ import (
 	"github.com/wamuir/graft/tensorflow/op"
 
 	"github.com/neuralstyle/neuralstyle/loss"
+	"github.com/neuralstyle/neuralstyle/optim/ingraph"
 )
 
 // planFor runs the planner for a w×h output with the fixture network.
@@ -41,14 +42,28 @@ func TestMemoryModelIsMonotone(t *testing.T) {
 		}
 		assert.Less(t, estimate(m, &cfg, s, nil, 5).Optimizer, p.Optimizer)
 	}
-	// gonum's L-BFGS at 4096×2731 with store 15: 8·(2·15+12)·n bytes.
-	p := estimate(m, &cfg, shape{w: 4096, h: 2731}, nil, 15)
-	assert.Equal(t, int64(8*42*3*4096*2731), p.Optimizer)
+	// Untiled runs keep L-BFGS in the graph: float32 state, ingraph's
+	// vectors; tiled runs keep gonum's float64 history on the host.
+	n := int64(3 * 4096 * 2731)
+	device := estimate(m, &cfg, shape{w: 4096, h: 2731}, nil, 15)
+	host := estimate(m, &cfg, shape{w: 4096, h: 2731}, &Tiling{Tile: 1024, Halo: 80}, 15)
+	assert.Equal(t, 4*int64(ingraph.StateVectors("lbfgs", 15, false))*n, device.Optimizer)
+	assert.Less(t, device.Optimizer, host.Optimizer/2)
+	hostCfg := cfg
+	hostCfg.hostOptimizer = true
+	assert.Equal(t, host.Optimizer, estimate(m, &hostCfg, shape{w: 4096, h: 2731}, nil, 15).Optimizer)
 }
 
 // The planner takes untiled when it fits, then tiles, then lowers the
-// L-BFGS store, and refuses what fits in none of these.
+// L-BFGS store, and refuses what fits in none of these. On the fixture
+// network the optimizer's state outweighs the activations, so tiling only
+// helps where both evaluations keep the optimizer on the host (onHost):
+// with the graph's float32 state an untiled run needs less than a tiled
+// one with gonum's float64 history (TestPlannerPrefersTheDevice).
 func TestPlannerChoices(t *testing.T) {
+	planFor := func(t *testing.T, w, h int, limit int64, opts ...Option) (MemoryPlan, error) {
+		return planFor(t, w, h, limit, append(opts, onHost())...)
+	}
 	untiled, err := planFor(t, 2048, 1365, 0)
 	require.NoError(t, err)
 	assert.False(t, untiled.Tiled)
@@ -61,7 +76,7 @@ func TestPlannerChoices(t *testing.T) {
 	assert.Greater(t, tiled.Tiles, 1)
 	assert.False(t, tiled.StoreReduced)
 
-	smallest := estimate(fixtureModel(t), func() *config { c := defaultConfig(); return &c }(),
+	smallest := estimate(fixtureModel(t), func() *config { c := defaultConfig(); c.hostOptimizer = true; return &c }(),
 		shape{w: 2048, h: 1365, styles: [][2]int{{2048, 1365}}}, &Tiling{Tile: 128, Halo: 80}, 15)
 	reduced, err := planFor(t, 2048, 1365, smallest.Needed-1)
 	require.NoError(t, err)
@@ -78,6 +93,7 @@ func TestPlannerChoices(t *testing.T) {
 
 	// Forcing untiled is refused where only tiles fit.
 	cfg := defaultConfig()
+	cfg.hostOptimizer = true
 	least := estimate(fixtureModel(t), &cfg, shape{w: 2048, h: 1365, styles: [][2]int{{2048, 1365}}}, nil, minStore)
 	_, err = planFor(t, 2048, 1365, least.Needed-1, WithoutTiling())
 	assert.ErrorIs(t, err, ErrMemory)
@@ -85,6 +101,22 @@ func TestPlannerChoices(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 208, forced.Tile, "rounded up to the alignment")
 	assert.Equal(t, 80, forced.Halo, "the default halo")
+}
+
+// With the optimizer in the graph, a limit that the untiled run misses
+// with the default store is met by a shorter history before tiling, which
+// would keep gonum's float64 history on the host; the plan says so.
+func TestPlannerPrefersTheDevice(t *testing.T) {
+	untiled, err := planFor(t, 2048, 1365, 0)
+	require.NoError(t, err)
+	require.False(t, untiled.Tiled)
+	p, err := planFor(t, 2048, 1365, untiled.Needed-1)
+	require.NoError(t, err)
+	assert.False(t, p.Tiled)
+	assert.True(t, p.StoreReduced)
+	assert.Less(t, p.Needed, untiled.Needed)
+	assert.Contains(t, p.String(), "untiled with L-BFGS store 14: predicted peak")
+	assert.Contains(t, p.String(), "store reduced from 15 to fit")
 }
 
 // A 65536 px request is refused before anything large is allocated, with an
@@ -102,7 +134,7 @@ func TestHugeRequestRefused(t *testing.T) {
 		var me *MemoryError
 		require.True(t, errors.As(err, &me))
 		assert.Greater(t, me.Needed, int64(100<<30))
-		assert.Regexp(t, `65536×52429 px needs [0-9.]+ GiB of memory even tiled .* [0-9.]+ GiB available \((WithMemoryLimit|85% of MemAvailable)\)`, err.Error())
+		assert.Regexp(t, `65536×52429 px needs [0-9.]+ GiB of memory even (un)?tiled .* [0-9.]+ GiB available \((WithMemoryLimit|85% of MemAvailable)\)`, err.Error())
 	}
 }
 

@@ -65,52 +65,6 @@ func ParseInit(s string) (Init, error) {
 	return 0, fmt.Errorf("%w: init %q, want content, style or noise", ErrInvalidOption, s)
 }
 
-// Optimizer is a minimization method for the pixels: Adam or LBFGS. Build one
-// with those functions.
-type Optimizer struct {
-	name         string
-	learningRate float64
-	history      int
-}
-
-// Adam returns the Adam optimizer with the given learning rate (in pixel
-// units of the 0–255 scale; the tutorial uses 1.0, which is what a zero rate
-// means here) and TensorFlow's β1 = 0.9, β2 = 0.999, ε = 1e-8.
-func Adam(learningRate float64) Optimizer {
-	return Optimizer{name: "adam", learningRate: learningRate}
-}
-
-// LBFGS returns the L-BFGS optimizer (gonum's method, with a history of 15
-// corrections — cysmith/neural-style-tf uses SciPy's L-BFGS-B, whose default
-// history is 10; more history costs memory of 2·15 images) and the
-// Moré–Thuente line search. It is the default optimizer: it reaches a lower
-// loss than Adam in fewer evaluations on this problem.
-//
-// Untiled runs keep both optimizers in the TensorFlow graph, on the
-// network's device (package optim/ingraph): the image, the history and the
-// moments never leave the session, and an iteration moves only scalars
-// (Result.HostBytesPerIteration). Tiled and bfloat16 runs use package optim
-// on the host, which is also the reference the graph's version is tested
-// against.
-func LBFGS() Optimizer { return Optimizer{name: "lbfgs"} }
-
-// rate is Adam's learning rate with the default applied (zero: 1, the
-// tutorial's).
-func (o Optimizer) rate() float64 {
-	if o.learningRate == 0 {
-		return 1
-	}
-	return o.learningRate
-}
-
-// String returns "adam(lr)" or "lbfgs".
-func (o Optimizer) String() string {
-	if o.name == "adam" {
-		return fmt.Sprintf("adam(%g)", o.learningRate)
-	}
-	return o.name
-}
-
 // Progress reports the state of a transfer after one iteration; see
 // WithProgress.
 type Progress struct {
@@ -196,7 +150,6 @@ type config struct {
 
 	maxSize       int
 	multiScaleMin int
-	scale, scales int // the current scale of a run, set by Transfer
 	styleScale    float64
 	pooling       vgg.Pooling
 
@@ -521,14 +474,11 @@ func WithNoise(ratio float64, seed uint64) Option {
 // WithOptimizer selects Adam(learningRate) or LBFGS(). Default LBFGS().
 func WithOptimizer(o Optimizer) Option {
 	return optionFunc(func(c *config) error {
-		switch o.name {
-		case "lbfgs":
-		case "adam":
-			if math.IsNaN(o.learningRate) || math.IsInf(o.learningRate, 0) || o.learningRate < 0 {
-				return invalid("WithOptimizer", o, "want a finite learning rate ≥ 0")
-			}
-		default:
+		if o == nil {
 			return invalid("WithOptimizer", o, "want style.Adam(lr) or style.LBFGS()")
+		}
+		if err := o.validate(); err != nil {
+			return invalid("WithOptimizer", o, err.Error())
 		}
 		c.optimizer = o
 		return nil

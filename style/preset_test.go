@@ -28,7 +28,7 @@ func TestFast(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, err := resolve(tt.opts)
 			require.NoError(t, err)
-			assert.Equal(t, tt.optimizer, cfg.optimizer.name)
+			assert.Equal(t, tt.optimizer, cfg.optimizer.String())
 			assert.Equal(t, tt.multiScale, cfg.multiScaleMin)
 			assert.Equal(t, tt.iterations, cfg.iterations)
 			// What is minimized stays the default objective.

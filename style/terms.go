@@ -27,17 +27,18 @@ type Term struct {
 	// Weight multiplies the term's value in the total loss. It must be
 	// finite and ≥ 0.
 	Weight float64
-	// Inputs are the term's data for this transfer. They are fed, as they
-	// are, to the placeholders Build receives (one per input, of the same
-	// data type and shape) at every evaluation; the caller keeps ownership
-	// and must not change them during the transfer.
+	// Inputs are the term's data for this transfer. They are copied once,
+	// before the first iteration, into variables of the graph (one per
+	// input, of the same data type and shape) that Build's inputs read: an
+	// iteration feeds nothing. The caller keeps ownership.
 	Inputs []*tf.Tensor
 	// Build adds the term's ops to the graph under scope s and returns its
 	// unweighted value, a float32 scalar. image is the image being
 	// optimized as the other losses see it (clamped when WithClampPixels is
 	// on): float32 of static shape [1, H, W, 3], RGB with the network's mean
-	// pixel subtracted, on the 0–255 scale. inputs holds the placeholders
-	// for Inputs, in order. Build must not create variables.
+	// pixel subtracted, on the 0–255 scale. inputs holds the values of
+	// Inputs, in order (reads of the variables that hold them). Build must
+	// not create variables.
 	Build func(s *op.Scope, image tf.Output, inputs []tf.Output) (tf.Output, error)
 }
 
@@ -113,37 +114,48 @@ func termsKey(terms []Term) string {
 	return b.String()
 }
 
-// buildTerms adds terms to the graph on image and returns the sum of their
-// weighted values (a zero Output when there are none) and the placeholders
-// of their inputs, in order.
-func buildTerms(s *op.Scope, image tf.Output, terms []Term) (tf.Output, []tf.Output, error) {
-	var parts, feeds []tf.Output
+// buildTerms adds terms to e's graph on image and returns the sum of their
+// weighted values (a zero Output when there are none). Each input becomes
+// a resource variable that targets stores once per transfer from a
+// placeholder (e.termFeeds, e.setTerms); Build reads the variables, so an
+// iteration feeds nothing.
+func (e *engine) buildTerms(s *op.Scope, image tf.Output, terms []Term) (tf.Output, error) {
+	var parts []tf.Output
+	var sets []*tf.Operation
 	for _, t := range terms {
 		ts := s.SubScope("term_" + t.Name)
 		var ins []tf.Output
 		for j, in := range t.Inputs {
-			ins = append(ins, op.Placeholder(ts.SubScope(fmt.Sprintf("input_%d", j)), in.DataType(), op.PlaceholderShape(tf.MakeShape(in.Shape()...))))
+			is := ts.SubScope(fmt.Sprintf("input_%d", j))
+			shape := in.Shape()
+			feed := op.Placeholder(is, in.DataType(), op.PlaceholderShape(tf.MakeShape(shape...)))
+			v := e.typedVariable(is, in.DataType(), shape...)
+			sets = append(sets, op.AssignVariableOp(is, v, feed))
+			e.termFeeds = append(e.termFeeds, feed)
+			ins = append(ins, op.ReadVariableOp(is.SubScope("read"), v, in.DataType()))
 		}
 		v, err := t.Build(ts, image, ins)
 		if err == nil {
 			err = ts.Err()
 		}
 		if err != nil {
-			return tf.Output{}, nil, fmt.Errorf("style: term %q: %w", t.Name, err)
+			return tf.Output{}, fmt.Errorf("style: term %q: %w", t.Name, err)
 		}
 		if v.DataType() != tf.Float || v.Shape().NumDimensions() != 0 {
-			return tf.Output{}, nil, fmt.Errorf("style: term %q: Build returned %v of shape %v, want a float32 scalar", t.Name, v.DataType(), v.Shape())
+			return tf.Output{}, fmt.Errorf("style: term %q: Build returned %v of shape %v, want a float32 scalar", t.Name, v.DataType(), v.Shape())
 		}
 		parts = append(parts, op.Mul(ts.SubScope("weighted"), v, op.Const(ts.SubScope("weight"), float32(t.Weight))))
-		feeds = append(feeds, ins...)
+	}
+	if len(sets) > 0 {
+		e.setTerms = group(s.SubScope("set_terms"), sets)
 	}
 	switch len(parts) {
 	case 0:
-		return tf.Output{}, nil, nil
+		return tf.Output{}, nil
 	case 1:
-		return parts[0], feeds, nil
+		return parts[0], nil
 	}
-	return op.AddN(s.SubScope("terms"), parts), feeds, nil
+	return op.AddN(s.SubScope("terms"), parts), nil
 }
 
 // termInputs returns the tensors of terms' inputs, in the order of the

@@ -46,7 +46,7 @@ func evalBoth(t testing.TB, m *vgg.Model, opts []Option, tiling Tiling, content,
 		require.NoError(t, err)
 		require.NoError(t, tr.useEngine(&cfg, p, pl))
 		mean := imageio.Mean(m.MeanPixel())
-		x, err := tr.setTargets(context.Background(), p, mean)
+		x, err := tr.setTargets(context.Background(), &cfg, p, mean)
 		require.NoError(t, err)
 		rng := rand.New(rand.NewPCG(1, 2))
 		for i := range x {
@@ -335,7 +335,7 @@ func TestSinglePassRefreshesAfterAMiss(t *testing.T) {
 	p, err := tr.prepare(&cfg, photo(96, 64, 7), photo(72, 72, 8))
 	require.NoError(t, err)
 	require.NoError(t, tr.useEngine(&cfg, p, MemoryPlan{Tiled: true, Tile: 48, SinglePass: true}))
-	x, err := tr.setTargets(context.Background(), p, imageio.Mean(m.MeanPixel()))
+	x, err := tr.setTargets(context.Background(), &cfg, p, imageio.Mean(m.MeanPixel()))
 	require.NoError(t, err)
 	e := tr.engine.(*tiledEngine)
 	require.Greater(t, len(e.tiles), 1)

@@ -139,11 +139,11 @@ func resolve(opts []Option) (config, error) {
 			return cfg, err
 		}
 	}
-	if cfg.tiling != nil && cfg.tiling.SinglePass && cfg.optimizer.name != "adam" {
+	if cfg.tiling != nil && cfg.tiling.SinglePass && cfg.optimizer.exactGradient() {
 		return cfg, invalid("WithTiling", fmt.Sprintf("%+v", *cfg.tiling), "SinglePass needs WithOptimizer(Adam(…)): "+
 			"its gradient uses predicted style residuals, and L-BFGS's line search needs the exact gradient")
 	}
-	if cfg.precision == BFloat16 && cfg.optimizer.name != "adam" {
+	if cfg.precision == BFloat16 && cfg.optimizer.exactGradient() {
 		return cfg, invalid("WithPrecision", BFloat16, "needs WithOptimizer(Adam(…)): L-BFGS's line search "+
 			"compares loss values more finely than bfloat16 computes them (with VGG16 at 512 px it stalls in its first iteration)")
 	}
@@ -331,9 +331,7 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 				return nil, err
 			}
 		}
-		c := cfg
-		c.scale, c.scales = i+1, len(steps)
-		res, prev, err = t.run(ctx, &c, p, start, from, plans[i])
+		res, prev, err = t.run(ctx, &cfg, scaleRun{index: i + 1, count: len(steps), p: p, plan: plans[i], from: from}, start)
 		if res != nil {
 			res.Device = device.Short()
 			res.Plans = plans[:i+1]
@@ -435,12 +433,7 @@ func (t *Transferer) useEngine(cfg *config, p *prepared, pl MemoryPlan) error {
 	if pl.Tiled {
 		key.tiling = Tiling{Tile: pl.Tile, Halo: pl.Halo, SinglePass: pl.SinglePass}
 	} else if optimizerOnDevice(cfg) {
-		key.onDevice, key.optimizer, key.averaging = true, cfg.optimizer.name, cfg.averaging
-		if cfg.optimizer.name == "adam" {
-			key.learningRate = cfg.optimizer.rate()
-		} else {
-			key.store = pl.Store
-		}
+		key.onDevice, key.optimizer, key.store, key.averaging = true, cfg.optimizer, pl.Store, cfg.averaging
 	}
 	if t.engine != nil && t.engine.graphKey() == key {
 		return nil
@@ -466,10 +459,9 @@ func (t *Transferer) useEngine(cfg *config, p *prepared, pl MemoryPlan) error {
 }
 
 // optimizerOnDevice reports whether an untiled run of cfg keeps its
-// optimizer in the graph (package optim/ingraph), on the network's device.
-// BFloat16 runs stay on the host: the CPU's mixed-precision rewrite is
-// measured and tested with the host optimizer only.
-func optimizerOnDevice(cfg *config) bool { return !cfg.hostOptimizer && cfg.precision != BFloat16 }
+// optimizer in the graph (package optim/ingraph), on the network's device:
+// all do but the tests' host-path references.
+func optimizerOnDevice(cfg *config) bool { return !cfg.hostOptimizer }
 
 // scaleSchedule returns the longest sides of the coarse-to-fine schedule:
 // minSize, 2·minSize, 4·minSize, … below maxSize, then maxSize, leaving out
@@ -544,34 +536,39 @@ func carriedScale(gamma float64) float64 { return gamma / 2 }
 // (coffee.jpg) below that of gonum's trial.
 const firstStepRMS = 5
 
-// run optimizes at one scale, from from.x or, when that is nil, from cfg's
+// scaleRun is one scale of a transfer: its place in the coarse-to-fine
+// schedule (index from 1 to count), its images, its memory plan and what
+// the previous scale hands it.
+type scaleRun struct {
+	index, count int
+	p            *prepared
+	plan         MemoryPlan
+	from         scaleStart
+}
+
+// run optimizes one scale, from sc.from.x or, when that is nil, from cfg's
 // initial image. It returns the result and what the next scale starts from.
 // An untiled engine with the optimizer in its graph runs on the device
 // (runOnDevice); otherwise package optim runs on the host.
-func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start time.Time, from scaleStart, pl MemoryPlan) (*Result, scaleStart, error) {
-	x0 := from.x
+func (t *Transferer) run(ctx context.Context, cfg *config, sc scaleRun, start time.Time) (*Result, scaleStart, error) {
+	p, x0 := sc.p, sc.from.x
 	e := t.engine
 	before := e.counter().Traffic
 	mean := imageio.Mean(t.model.MeanPixel())
-	contentX, err := t.setTargets(ctx, p, mean)
+	contentX, err := t.setTargets(ctx, cfg, p, mean)
 	if err != nil {
 		return nil, scaleStart{}, err
 	}
-
 	if x0 == nil {
 		if x0, err = t.initialImage(cfg, p, contentX, mean); err != nil {
 			return nil, scaleStart{}, err
 		}
 	}
-	if ue, ok := e.(*engine); ok {
-		ue.termValues = termInputs(cfg.terms)
-		if ue.opt != nil {
-			return t.runOnDevice(ctx, cfg, p, start, from, x0, ue, before)
-		}
+	mon := newMonitor(t, cfg, sc, start, ctx, before)
+	if ue, ok := e.(*engine); ok && ue.opt != nil {
+		return t.runOnDevice(ctx, cfg, sc, x0, ue, mon)
 	}
 
-	res := &Result{}
-	mon := newMonitor(t, cfg, p, start, ctx, res, before)
 	var last evaluation
 	objective := optim.ObjectiveFunc(func(ctx context.Context, x, grad []float32) (float64, error) {
 		ev, err := e.evaluate(x, grad)
@@ -590,19 +587,7 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 	if cfg.averaging > 0 {
 		settings.Average = &optim.Averaging{Decay: cfg.averaging}
 	}
-	var method optim.Method
-	if cfg.optimizer.name == "adam" {
-		method = &optim.Adam{LearningRate: cfg.optimizer.rate()}
-	} else {
-		// Moré–Thuente (SciPy's L-BFGS-B search) reaches a lower loss per
-		// evaluation here than gonum's default bisection: L-BFGS's first step
-		// moves the image by a fraction of a grey level, and Moré–Thuente
-		// extrapolates from it faster (HED VGG16, 256 px: 1.0e6 against 1.8e6
-		// after 37 evaluations).
-		method = &optim.LBFGS{Store: pl.Store, LineSearch: optim.MoreThuenteSearch, InitialScale: carriedScale(from.gamma), InitialStep: firstStepRMS}
-	}
-
-	out, err := optim.Minimize(ctx, objective, x0, settings, method)
+	out, err := optim.Minimize(ctx, objective, x0, settings, cfg.optimizer.onHost(sc.plan.Store, sc.from))
 	if out == nil || out.X == nil {
 		if err == nil {
 			err = errors.New("style: the optimizer returned no image")
@@ -612,14 +597,12 @@ func (t *Transferer) run(ctx context.Context, cfg *config, p *prepared, start ti
 	return mon.done(out.X, out.Value, out.Iterations, out.Evaluations, out.InverseHessianScale, err)
 }
 
-// runOnDevice optimizes at one scale with the optimizer in e's graph: the
+// runOnDevice optimizes one scale with the optimizer in e's graph: the
 // image and the optimizer's state stay in the session, an iteration
 // fetches only scalars, and the image is read for a due checkpoint, a
 // Progress.Image call and the result.
-func (t *Transferer) runOnDevice(ctx context.Context, cfg *config, p *prepared, start time.Time, from scaleStart, x0 []float32, e *engine, before Traffic) (*Result, scaleStart, error) {
-	res := &Result{}
-	mon := newMonitor(t, cfg, p, start, ctx, res, before)
-	in, err := tfutil.Float32Tensor(x0, 1, int64(p.h), int64(p.w), 3)
+func (t *Transferer) runOnDevice(ctx context.Context, cfg *config, sc scaleRun, x0 []float32, e *engine, mon *monitor) (*Result, scaleStart, error) {
+	in, err := tfutil.Float32Tensor(x0, 1, int64(sc.p.h), int64(sc.p.w), 3)
 	if err != nil {
 		return nil, scaleStart{}, err
 	}
@@ -633,9 +616,7 @@ func (t *Transferer) runOnDevice(ctx context.Context, cfg *config, p *prepared, 
 	if cfg.averaging > 0 {
 		settings.Average = &optim.Averaging{Decay: cfg.averaging}
 	}
-	if e.opt.Method() == "lbfgs" {
-		settings.InitialScale, settings.InitialStep = carriedScale(from.gamma), firstStepRMS
-	}
+	settings.InitialScale, settings.InitialStep = cfg.optimizer.firstStep(sc.from)
 	out, err := ingraph.Minimize(ctx, e, e.opt, in, settings)
 	if out == nil {
 		return nil, scaleStart{}, err
@@ -656,6 +637,7 @@ var errEarlyStop = errors.New("early stop")
 type monitor struct {
 	t     *Transferer
 	cfg   *config
+	sc    scaleRun
 	p     *prepared
 	start time.Time
 	mean  imageio.Mean
@@ -668,10 +650,10 @@ type monitor struct {
 	lastIter        int
 }
 
-// newMonitor starts the monitor of a scale whose engine had counted
+// newMonitor starts the monitor of scale sc, whose engine had counted
 // before when the scale started.
-func newMonitor(t *Transferer, cfg *config, p *prepared, start time.Time, ctx context.Context, res *Result, before Traffic) *monitor {
-	return &monitor{t: t, cfg: cfg, p: p, start: start, mean: imageio.Mean(t.model.MeanPixel()), ctx: ctx, res: res,
+func newMonitor(t *Transferer, cfg *config, sc scaleRun, start time.Time, ctx context.Context, before Traffic) *monitor {
+	return &monitor{t: t, cfg: cfg, sc: sc, p: sc.p, start: start, mean: imageio.Mean(t.model.MeanPixel()), ctx: ctx, res: &Result{},
 		counted: t.engine.counter(), before: before}
 }
 
@@ -687,7 +669,7 @@ func (m *monitor) iteration(iter int, loss float64, ev evaluation, evals int, re
 		Iteration: iter, Iterations: cfg.iterations,
 		Loss: loss, Content: ev.content, Style: ev.style, TV: ev.tv, Terms: ev.terms,
 		Evaluations: evals, Elapsed: time.Since(m.start),
-		Scale: cfg.scale, Scales: cfg.scales, Width: p.w, Height: p.h,
+		Scale: m.sc.index, Scales: m.sc.count, Width: p.w, Height: p.h,
 	}
 	prev := pr.Loss
 	if n := len(m.res.History); n > 0 {
@@ -762,8 +744,9 @@ func (m *monitor) done(x []float32, loss float64, iters, evals int, gamma float6
 }
 
 // setTargets computes p's content and style targets inside t's engine (and
-// stores its masks), and returns the content image as a tensor.
-func (t *Transferer) setTargets(ctx context.Context, p *prepared, mean imageio.Mean) ([]float32, error) {
+// stores its masks and cfg's WithTerms inputs), and returns the content
+// image as a tensor.
+func (t *Transferer) setTargets(ctx context.Context, cfg *config, p *prepared, mean imageio.Mean) ([]float32, error) {
 	contentX, _, _ := imageio.ToTensor(p.content, mean)
 	var styles []sizedImage
 	for _, s := range p.styles {
@@ -779,7 +762,7 @@ func (t *Transferer) setTargets(ctx context.Context, p *prepared, mean imageio.M
 	if err := check(); err != nil {
 		return nil, err
 	}
-	if err := t.engine.counter().aside(func() error { return t.engine.targets(contentX, styles, p.masks, check) }); err != nil {
+	if err := t.engine.counter().aside(func() error { return t.engine.targets(contentX, styles, p.masks, termInputs(cfg.terms), check) }); err != nil {
 		return nil, err
 	}
 	return contentX, nil

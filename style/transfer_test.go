@@ -355,7 +355,8 @@ func TestInvalidOptions(t *testing.T) {
 		{"style scale", []Option{WithStyleScale(0)}, "WithStyleScale(0)"},
 		{"noise ratio", []Option{WithNoise(1.5, 0)}, "WithNoise(1.5)"},
 		{"negative lr", []Option{WithOptimizer(Adam(-1))}, "WithOptimizer(adam(-1))"},
-		{"zero optimizer", []Option{WithOptimizer(Optimizer{})}, "WithOptimizer"},
+		{"zero lr", []Option{WithOptimizer(Adam(0))}, "WithOptimizer(adam(0)): want a finite learning rate > 0"},
+		{"zero optimizer", []Option{WithOptimizer(nil)}, "WithOptimizer"},
 		{"bad init", []Option{WithInit(Init(9))}, "WithInit(9)"},
 		{"bad pooling", []Option{WithPooling(vgg.Pooling(7))}, "WithPooling(7)"},
 		{"bad style loss", []Option{WithStyleLoss(loss.StyleLoss(4))}, "WithStyleLoss(4)"},
@@ -666,7 +667,7 @@ func TestClampPixels(t *testing.T) {
 			p, err := tr.prepare(&cfg, content, painting)
 			require.NoError(t, err)
 			require.NoError(t, tr.useEngine(&cfg, p, MemoryPlan{}))
-			x, err := tr.setTargets(context.Background(), p, imageio.Mean(mean))
+			x, err := tr.setTargets(context.Background(), &cfg, p, imageio.Mean(mean))
 			require.NoError(t, err)
 
 			// Pixel 0 red far above the range, pixel 1 green far below,

@@ -20,15 +20,21 @@ import (
 // ∇fᵀd. Accepting a step is one more run: it moves x, pushes (s, y) into
 // the history when sᵀy > 0, and computes the next direction with the
 // two-loop recursion (gonum's, with H₀ = γI and γ = sᵀy/yᵀy of the newest
-// pair). The history is kept in order, oldest first, so that every index
-// in the graph is static; a push shifts it by one pair.
+// pair).
+//
+// The history is a ring: [Store, n] variables whose pair number k (counted
+// from the start) lives in row k mod Store, written in place by a scatter
+// (no copy of the history per push), and read back one row at a time by
+// the two-loop recursion, newest first, each read ordered after the
+// previous step of the loop so that only a few rows are ever copied at
+// once. Rows not yet written have ρ = 0 and contribute exactly nothing.
 type lbfgsGraph struct {
 	cfg   optim.LBFGS
 	store int
 
-	d, g, gt, hs, hy, rho, gamma, report tf.Output // variables
-	alpha                                tf.Output // placeholder: the step
-	gamma0                               tf.Output // placeholder with default: γ for the first direction
+	d, g, gt, hs, hy, rho, pushes, gamma, report tf.Output // variables
+	alpha                                        tf.Output // placeholder: the step
+	gamma0                                       tf.Output // placeholder with default: γ for the first direction
 
 	trialFetch  tf.Output // [f, ∇fᵀd, moved]
 	trialStore  []*tf.Operation
@@ -65,6 +71,7 @@ func NewLBFGS(s *op.Scope, shape []int64, cfg optim.LBFGS) (*Graph, error) {
 	l.hs = g.variable(s, "history_s", m, n)
 	l.hy = g.variable(s, "history_y", m, n)
 	l.rho = g.variable(s, "history_rho", m)
+	l.pushes = g.variable(s, "pushes")
 	l.gamma = g.variable(s, "gamma")
 	l.alpha = op.Placeholder(s.SubScope("alpha"), tf.Float, op.PlaceholderShape(tf.ScalarShape()))
 	ps := s.SubScope("point")
@@ -105,56 +112,77 @@ func (l *lbfgsGraph) finish(g *Graph, s *op.Scope, loss, grad, report tf.Output,
 	y := op.Sub(as.SubScope("y"), gNew, gOld)
 	sy, yy := dot(as.SubScope("sy"), step, y), dot(as.SubScope("yy"), y, y)
 	push := op.Greater(as.SubScope("push"), sy, scalar(as.SubScope("zero"), 0))
-	shift := func(name string, h tf.Output, width int64, last tf.Output) tf.Output {
-		hs := as.SubScope(name)
-		var begin, size []int64
-		if width > 0 {
-			begin, size = []int64{1, 0}, []int64{m - 1, width}
-			last = op.Reshape(hs.SubScope("row"), last, op.Const(hs.SubScope("row_shape"), []int64{1, width}))
-		} else {
-			begin, size = []int64{1}, []int64{m - 1}
-			last = op.Reshape(hs.SubScope("row"), last, op.Const(hs.SubScope("row_shape"), []int64{1}))
-		}
-		kept := op.Slice(hs.SubScope("kept"), h, op.Const(hs.SubScope("begin"), begin), op.Const(hs.SubScope("size"), size))
-		shifted := op.ConcatV2(hs.SubScope("shifted"), []tf.Output{kept, last}, op.Const(hs.SubScope("axis"), int32(0)))
-		return op.Select(hs.SubScope("pick"), push, shifted, h)
+
+	// The push: row pushes mod m of the ring, through scatters whose
+	// indices hold that row when sᵀy > 0 and nothing otherwise.
+	ps := as.SubScope("push_pair")
+	int32s := func(s *op.Scope, x tf.Output) tf.Output { return op.Cast(s, x, tf.Int32) }
+	count := read(ps.SubScope("count"), l.pushes)
+	rowsK := int32s(ps.SubScope("k"), push) // 1 or 0 rows
+	slot := op.FloorMod(ps.SubScope("slot"), int32s(ps.SubScope("count_i"), count), op.Const(ps.SubScope("m"), int32(m)))
+	slots := op.Slice(ps.SubScope("slots"), op.Reshape(ps.SubScope("slot_v"), slot, op.Const(ps.SubScope("one"), []int32{1})),
+		op.Const(ps.SubScope("zero"), []int32{0}), op.Reshape(ps.SubScope("k_v"), rowsK, op.Const(ps.SubScope("one_k"), []int32{1})))
+	rows := func(name string, v tf.Output) tf.Output {
+		rs := ps.SubScope(name)
+		row := op.Reshape(rs.SubScope("row"), v, op.Const(rs.SubScope("shape"), []int64{1, n}))
+		size := op.Pack(rs.SubScope("size"), []tf.Output{rowsK, op.Const(rs.SubScope("n"), int32(n))})
+		return op.Slice(rs, row, op.Const(rs.SubScope("begin"), []int32{0, 0}), size)
 	}
-	S := shift("history_s", read(as.SubScope("read_s"), l.hs), n, flat(as.SubScope("flat_s"), step))
-	Y := shift("history_y", read(as.SubScope("read_y"), l.hy), n, flat(as.SubScope("flat_y"), y))
-	rho := shift("history_rho", read(as.SubScope("read_rho"), l.rho), 0, op.Div(as.SubScope("inv_sy"), scalar(as.SubScope("one"), 1), sy))
+	invSY := op.Div(ps.SubScope("inv_sy"), scalar(ps.SubScope("one_f"), 1), sy)
+	rhoNew := op.Slice(ps.SubScope("rho_row"), op.Reshape(ps.SubScope("rho_v"), invSY, op.Const(ps.SubScope("one_r"), []int32{1})),
+		op.Const(ps.SubScope("rho_begin"), []int32{0}), op.Reshape(ps.SubScope("k_r"), rowsK, op.Const(ps.SubScope("one_kr"), []int32{1})))
+	pushed := []*tf.Operation{
+		op.ResourceScatterUpdate(ps.SubScope("store_s"), l.hs, slots, rows("s", step)),
+		op.ResourceScatterUpdate(ps.SubScope("store_y"), l.hy, slots, rows("y", y)),
+		op.ResourceScatterUpdate(ps.SubScope("store_rho"), l.rho, slots, rhoNew),
+	}
+	countNew := op.AddV2(ps.SubScope("count_new"), count, op.Cast(ps.SubScope("kf"), rowsK, tf.Float))
+	pushed = append(pushed, op.AssignVariableOp(ps.SubScope("store_count"), l.pushes, countNew))
+
 	l.gamma0 = op.PlaceholderWithDefault(as.SubScope("gamma0"), read(as.SubScope("read_gamma"), l.gamma), tf.ScalarShape())
 	gamma := op.Select(as.SubScope("gamma"), push, op.Div(as.SubScope("sy_yy"), sy, yy), l.gamma0)
 
-	// The two-loop recursion, newest pair (row m−1) first.
-	rows := func(name string, h tf.Output) []tf.Output {
-		return op.Unpack(as.SubScope(name), h, m, op.UnpackAxis(0))
+	// The two-loop recursion over the pairs by age j, newest (j = 0) first;
+	// age j lives in row (pushes − 1 − j) mod m. Every read waits for the
+	// push and for the loop's previous step.
+	after := ps.WithControlDependencies(pushed...)
+	newest := int32s(after.SubScope("newest"), countNew)
+	rowOf := make([]tf.Output, m)
+	for j := int64(0); j < m; j++ {
+		rs := after.SubScope(fmt.Sprintf("age_%d", j))
+		rowOf[j] = op.FloorMod(rs, op.Sub(rs.SubScope("back"), newest, op.Const(rs.SubScope("j"), int32(j+1))), op.Const(rs.SubScope("m"), int32(m)))
 	}
-	sRows, yRows := rows("s_rows", S), rows("y_rows", Y)
-	rhos := op.Unpack(as.SubScope("rhos"), rho, m)
+	rhoAll := op.ReadVariableOp(after.SubScope("rhos"), l.rho, tf.Float)
+	gather := func(s *op.Scope, v tf.Output, row tf.Output, prev tf.Output) tf.Output {
+		return op.ResourceGather(s.WithControlDependencies(prev.Op), v, row, tf.Float)
+	}
 	q := flat(as.SubScope("q0"), gNew)
 	alphas := make([]tf.Output, m)
-	for i := m - 1; i >= 0; i-- {
-		ls := as.SubScope(fmt.Sprintf("first_%d", i))
-		alphas[i] = op.Mul(ls.SubScope("a"), rhos[i], dot(ls.SubScope("sq"), sRows[i], q))
-		q = op.Sub(ls.SubScope("q"), q, op.Mul(ls.SubScope("ay"), alphas[i], yRows[i]))
+	rhos := make([]tf.Output, m)
+	for j := int64(0); j < m; j++ {
+		ls := after.SubScope(fmt.Sprintf("first_%d", j))
+		rhos[j] = op.GatherV2(ls.SubScope("rho"), rhoAll, rowOf[j], op.Const(ls.SubScope("axis"), int32(0)))
+		sj := gather(ls.SubScope("s"), l.hs, rowOf[j], q)
+		yj := gather(ls.SubScope("y"), l.hy, rowOf[j], q)
+		alphas[j] = op.Mul(ls.SubScope("a"), rhos[j], dot(ls.SubScope("sq"), sj, q))
+		q = op.Sub(ls.SubScope("q"), q, op.Mul(ls.SubScope("ay"), alphas[j], yj))
 	}
 	r := op.Mul(as.SubScope("h0"), gamma, q)
-	for i := int64(0); i < m; i++ {
-		ls := as.SubScope(fmt.Sprintf("second_%d", i))
-		beta := op.Mul(ls.SubScope("b"), rhos[i], dot(ls.SubScope("yr"), yRows[i], r))
-		r = op.AddV2(ls.SubScope("r"), r, op.Mul(ls.SubScope("s"), op.Sub(ls.SubScope("ab"), alphas[i], beta), sRows[i]))
+	for j := m - 1; j >= 0; j-- {
+		ls := after.SubScope(fmt.Sprintf("second_%d", j))
+		sj := gather(ls.SubScope("s"), l.hs, rowOf[j], r)
+		yj := gather(ls.SubScope("y"), l.hy, rowOf[j], r)
+		beta := op.Mul(ls.SubScope("b"), rhos[j], dot(ls.SubScope("yr"), yj, r))
+		r = op.AddV2(ls.SubScope("r"), r, op.Mul(ls.SubScope("s"), op.Sub(ls.SubScope("ab"), alphas[j], beta), sj))
 	}
 	dNew := op.Neg(as.SubScope("d_new"), op.Reshape(as.SubScope("shape"), r, op.Const(as.SubScope("full"), g.shape)))
-	after := as.SubScope("after_y").WithControlDependencies(y.Op)
-	l.accept = []*tf.Operation{
+	afterY := as.SubScope("after_y").WithControlDependencies(y.Op)
+	l.accept = append([]*tf.Operation{
 		op.AssignVariableOp(as.SubScope("store_x"), g.x, xNew),
-		op.AssignVariableOp(after.SubScope("store_g"), l.g, gNew),
+		op.AssignVariableOp(afterY.SubScope("store_g"), l.g, gNew),
 		op.AssignVariableOp(as.SubScope("store_d"), l.d, dNew),
-		op.AssignVariableOp(as.SubScope("store_s"), l.hs, S),
-		op.AssignVariableOp(as.SubScope("store_y"), l.hy, Y),
-		op.AssignVariableOp(as.SubScope("store_rho"), l.rho, rho),
 		op.AssignVariableOp(as.SubScope("store_gamma"), l.gamma, gamma),
-	}
+	}, pushed...)
 	l.acceptInit = l.accept
 	avg, err := g.finishAverage(s, decay, xNew)
 	if err != nil {
