@@ -89,19 +89,23 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def emit(impl, size, opt, iters, evals, iter_end, losses, threads):
+def emit(impl, size, opt, iters, evals, iter_end, losses, threads, **extra):
+    """Prints one JSON line; extra fields (a peer's device, say) are added as they are."""
     json.dump({"impl": impl, "size": size, "opt": opt, "iters": iters, "evals": evals,
                "iter_end_s": iter_end, "loss1": losses[0] if losses else None,
                "loss": losses[-1] if losses else None, "losses": losses,
-               "peak_rss_mb": peak_rss_mb(), "threads": threads}, sys.stdout)
+               "peak_rss_mb": peak_rss_mb(), "threads": threads, **extra}, sys.stdout)
     sys.stdout.write("\n")
     sys.stdout.flush()
 
 
-def parse_args(description):
+def parse_args(description, extra=None):
     """The command line both peers take: size, iterations, optimizer, threads,
-    and optionally a real network and real images (bench/quality.sh)."""
+    and optionally a real network and real images (bench/quality.sh).
+    extra(ap), if given, adds a peer's own arguments."""
     ap = argparse.ArgumentParser(description=description)
+    if extra:
+        extra(ap)
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--opt", choices=["adam", "lbfgs"], default="adam")

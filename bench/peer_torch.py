@@ -1,4 +1,5 @@
-"""Peer (c) of the comparison harness: the objective in PyTorch on the CPU.
+"""Peer (c) of the comparison harness: the objective in PyTorch, on the CPU
+or (--device cuda) on a GPU.
 
 The network with frozen weights (no gradient), the targets computed once
 under no_grad, the image a leaf tensor with requires_grad. Adam is
@@ -7,6 +8,13 @@ torch.optim.Adam (lr 1, ε 1e-8); L-BFGS is torch.optim.LBFGS (lr 1, history
 iteration per step call so that every iteration is timed.
 
   python peer_torch.py --size 512 --iters 5 --opt adam --threads 2
+  python peer_torch.py --size 1024 --iters 20 --opt lbfgs --device cuda --tf32 on
+
+On a GPU, --tf32 on lets cuDNN and cuBLAS use TF32 tensor cores for float32
+convolutions and matrix products (TensorFlow's default), off keeps full
+float32. Every iteration ends with the loss read on the host, which waits for
+the GPU, so the iteration times are the GPU's. The JSON line adds device,
+tf32 and, on a GPU, peak_device_mb (torch.cuda.max_memory_allocated).
 
 Tensors are NCHW (PyTorch's layout); the images and weights are the same as
 the other two implementations', transposed.
@@ -20,16 +28,29 @@ import common
 
 
 def main():
-    a = common.parse_args("PyTorch peer of the neuralstyle benchmark")
+    def extra(ap):
+        ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                        help="where the network and the optimizer run (default cpu)")
+        ap.add_argument("--tf32", choices=["on", "off"], default="on",
+                        help="on a GPU: TF32 tensor cores for float32 convolutions and matmuls (default on)")
+    a = common.parse_args("PyTorch peer of the neuralstyle benchmark", extra)
 
     import torch
     import torch.nn.functional as F
 
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(a.inter)
+    if a.device == "cuda":
+        if not torch.cuda.is_available():
+            raise SystemExit("peer_torch.py: --device cuda, but torch sees no CUDA device "
+                             f"(torch {torch.__version__}, built for CUDA {torch.version.cuda})")
+        torch.backends.cuda.matmul.allow_tf32 = a.tf32 == "on"
+        torch.backends.cudnn.allow_tf32 = a.tf32 == "on"
+        torch.backends.cudnn.benchmark = True
+    dev = torch.device(a.device)
 
     layers, hwio, mean = common.network(a)
-    ws = [(torch.from_numpy(np.ascontiguousarray(k.transpose(3, 2, 0, 1))), torch.from_numpy(b))
+    ws = [(torch.from_numpy(np.ascontiguousarray(k.transpose(3, 2, 0, 1))).to(dev), torch.from_numpy(b).to(dev))
           for k, b in hwio]  # HWIO → OIHW
     start = time.perf_counter()  # the library and the weights are loaded, as in gobench
 
@@ -55,7 +76,7 @@ def main():
         return flat @ flat.t() / flat.shape[1]
 
     def nchw(x):
-        return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+        return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))).to(dev)
 
     content_np, style_np = common.real_images(a, mean)
     with torch.no_grad():
@@ -103,9 +124,13 @@ def main():
             losses.append(float(loss))
             ends.append(time.perf_counter() - start)
 
-    common.emit("torch", a.size, a.opt, len(ends), count[0], ends, losses, a.threads)
+    extra = {"device": a.device, "tf32": a.tf32 == "on" if a.device == "cuda" else None}
+    if a.device == "cuda":
+        extra["peak_device_mb"] = torch.cuda.max_memory_allocated() / 2**20
+        extra["gpu"] = torch.cuda.get_device_name()
+    common.emit("torch", a.size, a.opt, len(ends), count[0], ends, losses, a.threads, **extra)
     if a.out:
-        common.save_image(a.out, img.detach().numpy().transpose(0, 2, 3, 1), mean)
+        common.save_image(a.out, img.detach().cpu().numpy().transpose(0, 2, 3, 1), mean)
 
 
 if __name__ == "__main__":

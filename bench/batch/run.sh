@@ -9,14 +9,20 @@
 #      reuse the previous item's graph: C − A is the graph-reuse saving.
 #
 # Items: ITEMS (default 4) pictures at 512 px, ITERS (default 10) L-BFGS
-# iterations each, on the ImageNet VGG16 (make weights). `uptime` is recorded
-# before and after each run, since the machine is shared.
+# iterations each, on the ImageNet VGG16 (make weights). MODES (default
+# "A B C") picks the runs and REPEATS (default 1) repeats them in turn, so
+# that A and C interleave; with both, the graph-reuse saving is the median
+# of C less the median of A. `uptime` is recorded before each run, since
+# the machine may be shared.
 #
 #   bench/batch/run.sh > bench/batch/results.md
+#   MODES="A C" REPEATS=3 ITEMS=6 ITERS=5 bench/batch/run.sh   # the graph-reuse saving
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ITEMS=${ITEMS:-4}
 ITERS=${ITERS:-10}
+MODES=${MODES:-"A B C"}
+REPEATS=${REPEATS:-1}
 SIZE=${SIZE:-512}
 eval "$(scripts/libtensorflow.sh env)"
 weights=$(tools/lpips/run.sh | tail -n 1)
@@ -49,29 +55,56 @@ report() { # $1 name, $2 seconds, $3 manifest
 echo "# stylize batch throughput"
 echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), shared with other work;"
-echo "$ITEMS items at $SIZE px, $ITERS L-BFGS iterations each, ImageNet VGG16. Command: \`ITEMS=$ITEMS ITERS=$ITERS bench/batch/run.sh\`."
+echo "$ITEMS items at $SIZE px, $ITERS L-BFGS iterations each, ImageNet VGG16. Command: \`MODES=\"$MODES\" REPEATS=$REPEATS ITEMS=$ITEMS ITERS=$ITERS bench/batch/run.sh\`."
 echo
 echo "| run | wall s | items/hour |"
 echo "|---|---|---|"
 loads=()
-manifest "$work/a" 0
-loads+=("A before: $(uptime)")
-t0=$(now); "$work/stylize" batch -quiet -manifest "$work/a/m.jsonl" -weights "$weights" -threads 2 >"$work/a.log"; t1=$(now)
-report "A: one process, 2 threads" "$(echo "$t1 - $t0" | bc)" "$work/a/m.jsonl"
-manifest "$work/b" 0
-loads+=("B before: $(uptime)")
-t0=$(now)
-"$work/stylize" batch -quiet -manifest "$work/b/m.jsonl" -weights "$weights" -threads 1 -shard 0/2 >"$work/b0.log" &
-p0=$!
-"$work/stylize" batch -quiet -manifest "$work/b/m.jsonl" -weights "$weights" -threads 1 -shard 1/2 >"$work/b1.log" &
-p1=$!
-wait "$p0"; wait "$p1"; t1=$(now)
-report "B: 2-task array, 1 thread each" "$(echo "$t1 - $t0" | bc)" "$work/b/m.jsonl"
-manifest "$work/c" 1
-loads+=("C before: $(uptime)")
-t0=$(now); "$work/stylize" batch -quiet -manifest "$work/c/m.jsonl" -weights "$weights" -threads 2 >"$work/c.log"; t1=$(now)
-report "C: as A, a new graph for every item" "$(echo "$t1 - $t0" | bc)" "$work/c/m.jsonl"
+run_a() { # $1: suffix
+  manifest "$work/a$1" 0
+  loads+=("A$1 before: $(uptime)")
+  local t0 t1
+  t0=$(now); "$work/stylize" batch -quiet -manifest "$work/a$1/m.jsonl" -weights "$weights" -threads 2 >"$work/a$1.log"; t1=$(now)
+  report "A: one process, 2 threads" "$(echo "$t1 - $t0" | bc)" "$work/a$1/m.jsonl"
+  echo "A $(echo "$t1 - $t0" | bc)" >>"$work/times"
+}
+run_b() {
+  manifest "$work/b$1" 0
+  loads+=("B$1 before: $(uptime)")
+  local t0 t1 p0 p1
+  t0=$(now)
+  "$work/stylize" batch -quiet -manifest "$work/b$1/m.jsonl" -weights "$weights" -threads 1 -shard 0/2 >"$work/b0$1.log" &
+  p0=$!
+  "$work/stylize" batch -quiet -manifest "$work/b$1/m.jsonl" -weights "$weights" -threads 1 -shard 1/2 >"$work/b1$1.log" &
+  p1=$!
+  wait "$p0"; wait "$p1"; t1=$(now)
+  report "B: 2-task array, 1 thread each" "$(echo "$t1 - $t0" | bc)" "$work/b$1/m.jsonl"
+  echo "B $(echo "$t1 - $t0" | bc)" >>"$work/times"
+}
+run_c() {
+  manifest "$work/c$1" 1
+  loads+=("C$1 before: $(uptime)")
+  local t0 t1
+  t0=$(now); "$work/stylize" batch -quiet -manifest "$work/c$1/m.jsonl" -weights "$weights" -threads 2 >"$work/c$1.log"; t1=$(now)
+  report "C: as A, a new graph for every item" "$(echo "$t1 - $t0" | bc)" "$work/c$1/m.jsonl"
+  echo "C $(echo "$t1 - $t0" | bc)" >>"$work/times"
+}
+: >"$work/times"
+for r in $(seq 1 "$REPEATS"); do
+  for m in $MODES; do
+    case $m in A) run_a "_$r" ;; B) run_b "_$r" ;; C) run_c "_$r" ;; esac
+  done
+done
 loads+=("after: $(uptime)")
+if grep -q '^A ' "$work/times" && grep -q '^C ' "$work/times"; then
+  echo
+  awk -v n="$ITEMS" '
+    function median(a, k,   i, j, t) { for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+      return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
+    $1 == "A" { a[++na] = $2 } $1 == "C" { c[++nc] = $2 }
+    END { ma = median(a, na); mc = median(c, nc)
+      printf "Graph reuse: median wall time A %.1f s, C %.1f s over %d and %d runs: C − A = %.1f s for %d graphs not built, %.2f s per item; A is %.1f %% faster.\n", ma, mc, na, nc, mc - ma, n - 1, (mc - ma) / (n - 1), 100 * (mc - ma) / mc }' "$work/times"
+fi
 echo
 echo "Load (uptime):"
 echo
