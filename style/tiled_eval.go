@@ -231,7 +231,6 @@ func accumulate(sum *[]float64, t *tf.Tensor) error {
 // evaluate runs the two passes (or one, with SinglePass after the first
 // evaluation) over the tiles.
 func (e *tiledEngine) evaluate(x, grad []float32) (evaluation, error) {
-	w := e.key.w
 	var gramFetches []tf.Output
 	for _, grp := range e.groups {
 		gramFetches = append(gramFetches, grp.gram)
@@ -260,17 +259,12 @@ func (e *tiledEngine) evaluate(x, grad []float32) (evaluation, error) {
 	}
 	clear(grad)
 	for t, r := range e.tiles {
-		in, err := e.tileTensor(x, w, r)
+		feeds, err := e.tileFeeds(x, t, r, fedD)
 		if err != nil {
 			return evaluation{}, err
 		}
-		feeds := maps.Clone(e.feeds[t])
-		feeds[e.input] = in
 		fetches := gramFetches
 		if single {
-			for g, grp := range e.groups {
-				feeds[grp.d] = fedD[g]
-			}
 			fetches = append(slices.Clone(gramFetches), e.grad)
 		}
 		out, err := e.Run(feeds, fetches, nil)
@@ -317,14 +311,9 @@ func (e *tiledEngine) evaluate(x, grad []float32) (evaluation, error) {
 		return evaluation{}, err
 	}
 	for t, r := range e.tiles {
-		in, err := e.tileTensor(x, w, r)
+		feeds, err := e.tileFeeds(x, t, r, ds)
 		if err != nil {
 			return evaluation{}, err
-		}
-		feeds := maps.Clone(e.feeds[t])
-		feeds[e.input] = in
-		for g, grp := range e.groups {
-			feeds[grp.d] = ds[g]
 		}
 		out, err := e.Run(feeds, []tf.Output{e.grad}, nil)
 		if err != nil {
@@ -336,6 +325,24 @@ func (e *tiledEngine) evaluate(x, grad []float32) (evaluation, error) {
 		tfutil.Released(8 * int64(r.width()*r.height()*3))
 	}
 	return ev, nil
+}
+
+// tileFeeds returns the feeds of tile t, of rectangle r, of the image x:
+// its crops, masks and content targets, its pixels, and the style
+// residuals ds (one per group) unless ds is nil.
+func (e *tiledEngine) tileFeeds(x []float32, t int, r tileRect, ds []*tf.Tensor) (map[tf.Output]*tf.Tensor, error) {
+	in, err := e.tileTensor(x, e.key.w, r)
+	if err != nil {
+		return nil, err
+	}
+	feeds := maps.Clone(e.feeds[t])
+	feeds[e.input] = in
+	if ds != nil {
+		for g, grp := range e.groups {
+			feeds[grp.d] = ds[g]
+		}
+	}
+	return feeds, nil
 }
 
 // singlePassTolerance is how far, as a relative L2 error, SinglePass's

@@ -60,13 +60,15 @@ echo
 echo "| run | wall s | items/hour |"
 echo "|---|---|---|"
 loads=()
-run_a() { # $1: suffix
-  manifest "$work/a$1" 0
-  loads+=("A$1 before: $(uptime)")
-  local t0 t1
-  t0=$(now); "$work/stylize" batch -quiet -manifest "$work/a$1/m.jsonl" -weights "$weights" -threads 2 >"$work/a$1.log"; t1=$(now)
-  report "A: one process, 2 threads" "$(echo "$t1 - $t0" | bc)" "$work/a$1/m.jsonl"
-  echo "A $(echo "$t1 - $t0" | bc)" >>"$work/times"
+run_one() { # $1: A or C, $2: suffix; C varies the tv-weight per item
+  local d t0 t1 label="A: one process, 2 threads" vary=0
+  if [ "$1" = C ]; then label="C: as A, a new graph for every item"; vary=1; fi
+  d="$work/$1$2"
+  manifest "$d" "$vary"
+  loads+=("$1$2 before: $(uptime)")
+  t0=$(now); "$work/stylize" batch -quiet -manifest "$d/m.jsonl" -weights "$weights" -threads 2 >"$d.log"; t1=$(now)
+  report "$label" "$(echo "$t1 - $t0" | bc)" "$d/m.jsonl"
+  echo "$1 $(echo "$t1 - $t0" | bc)" >>"$work/times"
 }
 run_b() {
   manifest "$work/b$1" 0
@@ -81,18 +83,10 @@ run_b() {
   report "B: 2-task array, 1 thread each" "$(echo "$t1 - $t0" | bc)" "$work/b$1/m.jsonl"
   echo "B $(echo "$t1 - $t0" | bc)" >>"$work/times"
 }
-run_c() {
-  manifest "$work/c$1" 1
-  loads+=("C$1 before: $(uptime)")
-  local t0 t1
-  t0=$(now); "$work/stylize" batch -quiet -manifest "$work/c$1/m.jsonl" -weights "$weights" -threads 2 >"$work/c$1.log"; t1=$(now)
-  report "C: as A, a new graph for every item" "$(echo "$t1 - $t0" | bc)" "$work/c$1/m.jsonl"
-  echo "C $(echo "$t1 - $t0" | bc)" >>"$work/times"
-}
 : >"$work/times"
 for r in $(seq 1 "$REPEATS"); do
   for m in $MODES; do
-    case $m in A) run_a "_$r" ;; B) run_b "_$r" ;; C) run_c "_$r" ;; esac
+    case $m in A | C) run_one "$m" "_$r" ;; B) run_b "_$r" ;; esac
   done
 done
 loads+=("after: $(uptime)")
