@@ -314,12 +314,53 @@ func BenchmarkTiledHalo(b *testing.B) {
 	}
 }
 
-// Tiled evaluation places its graph like the untiled one.
+// WithDevice places every op of the session's graph on the device it names,
+// for the untiled engine (optimizer in the graph or on the host) and the
+// tiled one (Operation.Device is the device the op was placed on, as
+// named). Without WithDevice no op names a device: TensorFlow places them.
 func TestTiledWithDevice(t *testing.T) {
-	res, err := transfer(t, WithTiling(Tiling{Tile: 16}), WithDevice("/cpu:0"), WithIterations(2))
-	require.NoError(t, err)
-	assert.True(t, res.Plans[0].Tiled)
-	assert.Greater(t, res.Plans[0].Tiles, 1)
+	cases := []struct {
+		name   string
+		device string // WithDevice's argument; "" leaves it out
+		opts   []Option
+		tiled  bool
+	}{
+		{"untiled adam in the graph", "/cpu:0", []Option{WithOptimizer(Adam(1))}, false},
+		{"untiled lbfgs in the graph", "/cpu:0", []Option{WithOptimizer(LBFGS())}, false},
+		{"untiled on the host", "/cpu:0", []Option{WithOptimizer(LBFGS()), onHost()}, false},
+		{"tiled lbfgs", "/cpu:0", []Option{WithTiling(Tiling{Tile: 16})}, true},
+		{"tiled single pass adam", "/device:CPU:0", []Option{WithTiling(Tiling{Tile: 16, SinglePass: true}), WithOptimizer(Adam(1))}, true},
+		{"untiled without WithDevice", "", nil, false},
+		{"tiled without WithDevice", "", []Option{WithTiling(Tiling{Tile: 16})}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := []Option{WithModel(fixtureModel(t)), WithThreads(2, 1), WithMaxSize(40), WithIterations(2)}
+			if tc.device != "" {
+				opts = append(opts, WithDevice(tc.device))
+			}
+			tr, err := NewTransferer(append(opts, tc.opts...)...)
+			require.NoError(t, err)
+			defer tr.Close()
+			res, err := tr.Transfer(context.Background(), contentImage(40, 32), styleImage(36, 36))
+			require.NoError(t, err)
+			require.Equal(t, tc.tiled, res.Plans[0].Tiled)
+			if tc.tiled {
+				require.Greater(t, res.Plans[0].Tiles, 1)
+			}
+			g := sessionGraph(tr)
+			require.NotNil(t, g)
+			ops := g.Operations()
+			require.NotEmpty(t, ops)
+			var unplaced []string
+			for _, o := range ops {
+				if o.Device() != tc.device {
+					unplaced = append(unplaced, fmt.Sprintf("%s (%s) on %q", o.Name(), o.Type(), o.Device()))
+				}
+			}
+			assert.Empty(t, unplaced[:min(len(unplaced), 5)], "%d of %d ops not on %q", len(unplaced), len(ops), tc.device)
+		})
+	}
 }
 
 // SinglePass feeds its predicted residuals only after a prediction that hit
