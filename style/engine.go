@@ -34,6 +34,7 @@ type graphKey struct {
 	device        string
 	intra, inter  int
 	precision     Precision
+	xla           bool // WithXLA
 	clampPixels   bool
 	terms         string // termsKey of WithTerms
 	tiling        Tiling // Tile 0: untiled
@@ -57,7 +58,7 @@ func newGraphKey(cfg *config, arch vgg.Arch, h, w, styles int, masked bool) grap
 		weights: [3]float64{cfg.contentWeight, cfg.styleWeight, cfg.tvWeight},
 		blend:   fmt.Sprint(cfg.blendWeights),
 		pooling: cfg.pooling, device: cfg.device, intra: cfg.intraThreads, inter: cfg.interThreads,
-		precision: cfg.precision, clampPixels: cfg.clampPixels,
+		precision: cfg.precision, xla: cfg.xla, clampPixels: cfg.clampPixels,
 		terms: termsKey(cfg.terms),
 	}
 }

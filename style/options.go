@@ -165,6 +165,7 @@ type config struct {
 	intraThreads int
 	interThreads int
 	precision    Precision
+	xla          bool // WithXLA
 
 	// hostOptimizer keeps untiled runs on the host path (package optim):
 	// the tests' reference for the optimizer on the device.
@@ -703,6 +704,17 @@ func WithPrecision(p Precision) Option {
 			return invalid("WithPrecision", p, "this CPU has no bfloat16 instructions (AVX512_BF16 or AMX-BF16); it would run slower than Float32")
 		}
 		c.precision = p
+		return nil
+	})
+}
+
+// WithXLA turns XLA auto-clustering (the session's GlobalJitLevel ON_2) on
+// or off; on a CPU device it also sets cpu_global_jit, which TensorFlow 2.18
+// needs to cluster CPU code (no TF_XLA_FLAGS is required). Graphs are keyed
+// on it. Default false until measured faster (docs/gpu.md).
+func WithXLA(on bool) Option {
+	return optionFunc(func(c *config) error {
+		c.xla = on
 		return nil
 	})
 }

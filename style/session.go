@@ -3,6 +3,7 @@ package style
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"sync/atomic"
 
 	tf "github.com/wamuir/graft/tensorflow"
@@ -92,6 +93,15 @@ func sessionOptions(key graphKey) (*tf.SessionOptions, error) {
 		cfg.GraphOptions = &configpb.GraphOptions{RewriteOptions: &configpb.RewriterConfig{
 			AutoMixedPrecisionOnednnBfloat16: configpb.RewriterConfig_ON,
 		}}
+	}
+	if key.xla {
+		if cfg.GraphOptions == nil {
+			cfg.GraphOptions = &configpb.GraphOptions{}
+		}
+		cfg.GraphOptions.OptimizerOptions = &configpb.OptimizerOptions{
+			GlobalJitLevel: configpb.OptimizerOptions_ON_2,
+			CpuGlobalJit:   !strings.Contains(strings.ToUpper(key.device), "GPU"),
+		}
 	}
 	b, err := proto.Marshal(cfg)
 	if err != nil {

@@ -57,6 +57,7 @@ func main() {
 		spath   = flag.String("style", "", "style image file (default: the hash-noise picture shared with the peers)")
 		target  = flag.Float64("target", 0, "report when a full-size iteration first reaches this loss, and stop there")
 		prec    = flag.String("precision", "float32", "float32, or bfloat16 (style.WithPrecision; Adam only)")
+		xla     = flag.Bool("xla", false, "XLA auto-clustering (style.WithXLA)")
 		clamp   = flag.Bool("clamp-pixels", false, "style.WithClampPixels (off by default: the peers optimize the unclamped image, as the tutorial does)")
 		weights = flag.String("weights", "", "MatConvNet weights file (default: the full-width VGG19 with hash weights shared with the peers)")
 		pool    = flag.String("pooling", "avg", "avg or max (vgg.ParsePooling)")
@@ -105,6 +106,7 @@ func main() {
 		os.Exit(1)
 	}
 	var extra []style.Option
+	extra = append(extra, style.WithXLA(*xla))
 	if *fast {
 		extra = append(extra, style.Fast())
 		*opt = "lbfgs"

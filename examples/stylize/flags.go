@@ -81,6 +81,7 @@ type flags struct {
 	colorMatch     bool
 	pooling        string
 	precision      string
+	xla            bool
 	clampPixels    bool
 	memoryLimit    string
 	tile           int
@@ -159,6 +160,7 @@ func newFlagSet() (*flag.FlagSet, *flags) {
 	fs.BoolVar(&f.colorMatch, "color-match", false, "match each style image's colour histogram to the content's first")
 	fs.StringVar(&f.pooling, "pooling", "avg", "pooling: avg, max or l2 (root mean square)")
 	fs.BoolVar(&f.clampPixels, "clamp-pixels", true, "let the losses see the image clamped to [0, 255], as it is saved (false: unbounded while optimizing, as neural-style-tf)")
+	fs.BoolVar(&f.xla, "xla", false, "XLA auto-clustering of the network (style.WithXLA; off by default until measured faster)")
 	fs.StringVar(&f.precision, "precision", "float32", "network arithmetic: float32, or bfloat16 (mixed precision, about 1.9× faster on CPUs with bfloat16 instructions)")
 
 	fs.StringVar(&f.memoryLimit, "memory-limit", "", "memory the run may use: `bytes` or with a unit, e.g. 8GiB or 20GB (default: what the machine has available, 85% of MemAvailable of /proc/meminfo); "+
@@ -418,7 +420,7 @@ func (f *flags) validate(args []string) (*job, error) {
 	if err != nil {
 		return nil, usagef("-precision %q: want float32 or bfloat16", f.precision)
 	}
-	j.opts = append(j.opts, style.WithPrecision(precision))
+	j.opts = append(j.opts, style.WithPrecision(precision), style.WithXLA(f.xla))
 	if f.device != "" {
 		j.opts = append(j.opts, style.WithDevice(f.device))
 	}
