@@ -87,8 +87,16 @@ func (a adam) stateBytes(n int64, _ int, averaging, onDevice bool) int64 {
 	if averaging {
 		v++
 	}
-	return 4 * v * n
+	b := 4 * v * n
+	if onDevice {
+		b += smallState
+	}
+	return b
 }
+
+// smallState bounds the graph's optimizer variables that are not
+// point-sized: β powers, ρ, γ, counters and the report of the loss terms.
+const smallState = 4 << 10
 
 func (a adam) config() optim.Adam { return optim.Adam{LearningRate: a.learningRate} }
 
@@ -124,7 +132,7 @@ func (lbfgs) stores() []int {
 // gradient and direction (ingraph.StateVectors).
 func (lbfgs) stateBytes(n int64, store int, averaging, onDevice bool) int64 {
 	if onDevice {
-		return 4 * int64(ingraph.StateVectors("lbfgs", store, averaging)) * n
+		return 4*int64(ingraph.StateVectors("lbfgs", store, averaging))*n + smallState
 	}
 	b := 8 * int64(2*store+12) * n
 	if averaging {

@@ -326,7 +326,7 @@ func TestRunFailures(t *testing.T) {
 			want: []string{"-weights", "missing.mat", "no such file", "vlfeat.org", "106118b7cf60435e6d8e04f6a6dc3657"}},
 		{name: "corrupt weights file", args: []string{"-weights", badWeights}, code: 1, want: []string{"bad.mat"}},
 		{name: "65536 px refused", args: []string{"-max-size", "65536"}, code: 1,
-			want: []string{"65536×54613 px needs", "GiB of memory even tiled", "GiB available (85% of MemAvailable)"}},
+			want: []string{"65536×54613 px needs", "GiB of memory even", "GiB available (85% of MemAvailable)"}},
 		{name: "over the memory limit", args: []string{"-memory-limit", "100MB"}, code: 1,
 			want: []string{"needs", "0.1 GiB available (WithMemoryLimit)"}},
 		{name: "bad memory limit", args: []string{"-memory-limit", "8XB"}, code: 2, want: []string{`-memory-limit "8XB"`, "8GiB or 20GB"}},
