@@ -120,21 +120,24 @@ func (l *lbfgsGraph) finish(g *Graph, s *op.Scope, loss, grad, report tf.Output,
 	count := read(ps.SubScope("count"), l.pushes)
 	rowsK := int32s(ps.SubScope("k"), push) // 1 or 0 rows
 	slot := op.FloorMod(ps.SubScope("slot"), int32s(ps.SubScope("count_i"), count), op.Const(ps.SubScope("m"), int32(m)))
-	slots := op.Slice(ps.SubScope("slots"), op.Reshape(ps.SubScope("slot_v"), slot, op.Const(ps.SubScope("one"), []int32{1})),
-		op.Const(ps.SubScope("zero"), []int32{0}), op.Reshape(ps.SubScope("k_v"), rowsK, op.Const(ps.SubScope("one_k"), []int32{1})))
-	rows := func(name string, v tf.Output) tf.Output {
-		rs := ps.SubScope(name)
-		row := op.Reshape(rs.SubScope("row"), v, op.Const(rs.SubScope("shape"), []int64{1, n}))
-		size := op.Pack(rs.SubScope("size"), []tf.Output{rowsK, op.Const(rs.SubScope("n"), int32(n))})
-		return op.Slice(rs, row, op.Const(rs.SubScope("begin"), []int32{0, 0}), size)
+	// batch is v as a batch of one row of shape rest, cut to its first
+	// rowsK rows: the row itself when the pair is pushed, else no row.
+	batch := func(name string, v tf.Output, rest ...int64) tf.Output {
+		bs := ps.SubScope(name)
+		shape := append([]int64{1}, rest...)
+		size := []tf.Output{rowsK}
+		for _, d := range rest {
+			size = append(size, op.Const(bs.SubScope("width"), int32(d)))
+		}
+		row := op.Reshape(bs.SubScope("row"), v, op.Const(bs.SubScope("shape"), shape))
+		return op.Slice(bs, row, op.Const(bs.SubScope("begin"), make([]int32, len(shape))), op.Pack(bs.SubScope("size"), size))
 	}
+	slots := batch("slots", slot)
 	invSY := op.Div(ps.SubScope("inv_sy"), scalar(ps.SubScope("one_f"), 1), sy)
-	rhoNew := op.Slice(ps.SubScope("rho_row"), op.Reshape(ps.SubScope("rho_v"), invSY, op.Const(ps.SubScope("one_r"), []int32{1})),
-		op.Const(ps.SubScope("rho_begin"), []int32{0}), op.Reshape(ps.SubScope("k_r"), rowsK, op.Const(ps.SubScope("one_kr"), []int32{1})))
 	pushed := []*tf.Operation{
-		op.ResourceScatterUpdate(ps.SubScope("store_s"), l.hs, slots, rows("s", step)),
-		op.ResourceScatterUpdate(ps.SubScope("store_y"), l.hy, slots, rows("y", y)),
-		op.ResourceScatterUpdate(ps.SubScope("store_rho"), l.rho, slots, rhoNew),
+		op.ResourceScatterUpdate(ps.SubScope("store_s"), l.hs, slots, batch("s", step, n)),
+		op.ResourceScatterUpdate(ps.SubScope("store_y"), l.hy, slots, batch("y", y, n)),
+		op.ResourceScatterUpdate(ps.SubScope("store_rho"), l.rho, slots, batch("rho", invSY)),
 	}
 	countNew := op.AddV2(ps.SubScope("count_new"), count, op.Cast(ps.SubScope("kf"), rowsK, tf.Float))
 	pushed = append(pushed, op.AssignVariableOp(ps.SubScope("store_count"), l.pushes, countNew))
