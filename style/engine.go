@@ -3,6 +3,7 @@ package style
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 
@@ -105,6 +106,15 @@ type engine struct {
 	// opt is the optimizer in the graph (key.onDevice), whose point is
 	// input's default: fed, input serves the targets and the host path.
 	opt *ingraph.Graph
+	// change is the RMS difference, in grey levels, between opt's iterate
+	// and a snapshot variable; snapshot (run with change) then copies the
+	// iterate into it. The convergence rule's measure (WithConvergence),
+	// computed where the image lives: one scalar crosses.
+	change   tf.Output
+	snapshot *tf.Operation
+	// firstSnapshot copies the iterate into the snapshot variable without
+	// reading it (a resource variable must be written before it is read).
+	firstSnapshot *tf.Operation
 }
 
 // variable adds a float32 resource variable to s (see typedVariable).
@@ -150,6 +160,7 @@ func newEngine(m *vgg.Model, key graphKey, c *config) (e *engine, err error) {
 			return nil, fmt.Errorf("style: the optimizer in the graph: %w", err)
 		}
 		e.input = op.PlaceholderWithDefault(s.SubScope("image"), e.opt.Point(), tf.MakeShape(1, -1, -1, 3))
+		e.change, e.snapshot, e.firstSnapshot = e.changeSince(s.SubScope("convergence"), e.opt.Iterate(), shape)
 	} else {
 		e.input = op.Placeholder(s.SubScope("image"), tf.Float, op.PlaceholderShape(tf.MakeShape(1, -1, -1, 3)))
 	}
@@ -428,6 +439,51 @@ func orZero(s *op.Scope, x tf.Output) tf.Output {
 		return x
 	}
 	return op.Const(s.SubScope("zero"), float32(0))
+}
+
+// changeSince builds the convergence rule's measure of x (see
+// engine.change): a snapshot variable of x's shape, the RMS difference
+// between x and it, the op that then stores x in it, and the op that
+// stores x alone.
+func (e *engine) changeSince(s *op.Scope, x tf.Output, shape []int64) (tf.Output, *tf.Operation, *tf.Operation) {
+	v := e.variable(s, shape...)
+	d := op.Sub(s.SubScope("diff"), x, op.ReadVariableOp(s.SubScope("read"), v, tf.Float))
+	all := op.Const(s.SubScope("axes"), []int32{0, 1, 2, 3})
+	rms := op.Sqrt(s.SubScope("rms"), op.Mean(s.SubScope("mean"), op.Square(s.SubScope("square"), d), all))
+	store := op.AssignVariableOp(s.SubScope("store").WithControlDependencies(rms.Op), v, x)
+	first := op.AssignVariableOp(s.SubScope("first"), v, x)
+	return rms, store, first
+}
+
+// imageChange returns a function that measures, where the image lives, the
+// RMS change of the iterate in grey levels since its previous call and
+// then takes a snapshot; its first call only takes the snapshot (NaN).
+func (e *engine) imageChange() func() (float64, error) {
+	first := true
+	return func() (float64, error) {
+		if first {
+			first = false
+			if _, err := e.Run(nil, nil, []*tf.Operation{e.firstSnapshot}); err != nil {
+				return 0, fmt.Errorf("style: measuring the image's change: %w", err)
+			}
+			return math.NaN(), nil
+		}
+		return e.measureChange()
+	}
+}
+
+// measureChange runs the convergence measure (engine.change) and takes
+// the snapshot.
+func (e *engine) measureChange() (float64, error) {
+	out, err := e.Run(nil, []tf.Output{e.change}, []*tf.Operation{e.snapshot})
+	if err != nil {
+		return 0, fmt.Errorf("style: measuring the image's change: %w", err)
+	}
+	v, ok := out[0].Value().(float32)
+	if !ok {
+		return 0, fmt.Errorf("style: measuring the image's change: fetched %T, want float32", out[0].Value())
+	}
+	return float64(v), nil
 }
 
 // readIterate fetches the optimizer's current iterate.

@@ -78,7 +78,8 @@ func (adam) stores() []int       { return []int{0} }
 
 // stateBytes: on the device the point and m, v, the stored gradient and
 // the best point (ingraph.StateVectors); on the host optim.Adam's m and v
-// and the adapter's point, gradient, best point and the Go-side copy.
+// and the adapter's point, gradient, best point and the Go-side copy; on
+// both, the convergence rule's snapshot (engine.change, monitor.snapshot).
 func (a adam) stateBytes(n int64, _ int, averaging, onDevice bool) int64 {
 	v := int64(6)
 	if onDevice {
@@ -87,7 +88,7 @@ func (a adam) stateBytes(n int64, _ int, averaging, onDevice bool) int64 {
 	if averaging {
 		v++
 	}
-	b := 4 * v * n
+	b := 4*v*n + 4*n // + the convergence snapshot
 	if onDevice {
 		b += smallState
 	}
@@ -129,12 +130,13 @@ func (lbfgs) stores() []int {
 // stateBytes: on the host gonum keeps 2·store+6 float64 vectors and the
 // adapter a few float32 ones (8·(2·store+12)·n); on the device the float32
 // history s, y (a ring written in place) and the point, gradient, trial
-// gradient and direction (ingraph.StateVectors).
+// gradient and direction (ingraph.StateVectors); on both, the convergence
+// rule's snapshot (engine.change, monitor.snapshot).
 func (lbfgs) stateBytes(n int64, store int, averaging, onDevice bool) int64 {
 	if onDevice {
-		return 4*int64(ingraph.StateVectors("lbfgs", store, averaging))*n + smallState
+		return 4*int64(ingraph.StateVectors("lbfgs", store, averaging)+1)*n + smallState // + the convergence snapshot
 	}
-	b := 8 * int64(2*store+12) * n
+	b := 8*int64(2*store+12)*n + 4*n // + the convergence snapshot
 	if averaging {
 		b += 8 * n
 	}

@@ -148,6 +148,8 @@ type config struct {
 	earlyStop  float64
 	averaging  float64 // EMA decay; 0 = off
 
+	convergence Convergence // WithConvergence; zero: off
+
 	maxSize       int
 	multiScaleMin int
 	styleScale    float64
@@ -216,6 +218,7 @@ func defaultConfig() config {
 		noiseRatio:    1,
 		optimizer:     LBFGS(),
 		iterations:    DefaultIterations,
+		convergence:   DefaultConvergence,
 		maxSize:       DefaultMaxSize,
 		styleScale:    1,
 		pooling:       vgg.AvgPool,
@@ -486,8 +489,10 @@ func WithOptimizer(o Optimizer) Option {
 	})
 }
 
-// WithIterations sets the number of optimizer iterations (an L-BFGS
-// iteration may evaluate the network more than once). Default 1000.
+// WithIterations sets the most optimizer iterations a run makes (an
+// L-BFGS iteration may evaluate the network more than once); the
+// convergence rule (WithConvergence, on by default) usually ends it
+// sooner. Default 1000.
 func WithIterations(n int) Option {
 	return optionFunc(func(c *config) error {
 		if n <= 0 {

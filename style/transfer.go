@@ -53,6 +53,13 @@ type Result struct {
 	// runs, bfloat16) the image and its gradient at every evaluation.
 	// Zero for a run of fewer than two iterations.
 	HostBytesPerIteration float64
+	// Stop says why the run (its last scale) ended: the iteration cap,
+	// convergence, the early stop, the optimizer, or a cancellation.
+	Stop StopReason
+	// Change is the last RMS change of the picture that the convergence
+	// rule measured (WithConvergence), in grey levels over its Window; NaN
+	// if the rule is off or made no comparison.
+	Change float64
 }
 
 // Transferer runs style transfers with one network, reusing the TensorFlow
@@ -594,7 +601,7 @@ func (t *Transferer) run(ctx context.Context, cfg *config, sc scaleRun, start ti
 		}
 		return nil, scaleStart{}, err
 	}
-	return mon.done(out.X, out.Value, out.Iterations, out.Evaluations, out.InverseHessianScale, err)
+	return mon.done(out.X, out.Value, out.Iterations, out.Evaluations, out.InverseHessianScale, out.Status, err)
 }
 
 // runOnDevice optimizes one scale with the optimizer in e's graph: the
@@ -617,6 +624,8 @@ func (t *Transferer) runOnDevice(ctx context.Context, cfg *config, sc scaleRun, 
 		settings.Average = &optim.Averaging{Decay: cfg.averaging}
 	}
 	settings.InitialScale, settings.InitialStep = cfg.optimizer.firstStep(sc.from)
+	change := e.imageChange()
+	mon.change = func(func() ([]float32, error)) (float64, error) { return change() }
 	out, err := ingraph.Minimize(ctx, e, e.opt, in, settings)
 	if out == nil {
 		return nil, scaleStart{}, err
@@ -625,7 +634,7 @@ func (t *Transferer) runOnDevice(ctx context.Context, cfg *config, sc scaleRun, 
 	if rerr != nil {
 		return nil, scaleStart{}, errors.Join(err, rerr)
 	}
-	return mon.done(x, out.Value, out.Iterations, out.Evaluations, out.InverseHessianScale, err)
+	return mon.done(x, out.Value, out.Iterations, out.Evaluations, out.InverseHessianScale, out.Status, err)
 }
 
 // errEarlyStop ends a run whose loss stopped changing (WithEarlyStop).
@@ -648,13 +657,36 @@ type monitor struct {
 	before          Traffic // the engine's count when the scale started
 	firstLoop, loop int64   // counted.loop() at the first and the latest iteration
 	lastIter        int
+
+	converge *convergenceCheck
+	// change returns the RMS change of the image since the previous call,
+	// in grey levels, and takes a snapshot (see convergenceCheck). The
+	// host path computes it from read; the device path in the graph.
+	change   func(read func() ([]float32, error)) (float64, error)
+	snapshot []float32 // the host path's snapshot
 }
 
 // newMonitor starts the monitor of scale sc, whose engine had counted
 // before when the scale started.
 func newMonitor(t *Transferer, cfg *config, sc scaleRun, start time.Time, ctx context.Context, before Traffic) *monitor {
-	return &monitor{t: t, cfg: cfg, sc: sc, p: sc.p, start: start, mean: imageio.Mean(t.model.MeanPixel()), ctx: ctx, res: &Result{},
-		counted: t.engine.counter(), before: before}
+	m := &monitor{t: t, cfg: cfg, sc: sc, p: sc.p, start: start, mean: imageio.Mean(t.model.MeanPixel()), ctx: ctx, res: &Result{},
+		counted: t.engine.counter(), before: before, converge: newConvergenceCheck(cfg.convergence)}
+	m.change = m.hostChange
+	return m
+}
+
+// hostChange is the change of the image read returns since the previous
+// call (the first call only takes the snapshot).
+func (m *monitor) hostChange(read func() ([]float32, error)) (float64, error) {
+	x, err := read()
+	if err != nil {
+		return 0, err
+	}
+	if m.snapshot == nil {
+		m.snapshot = append([]float32(nil), x...)
+		return math.NaN(), nil
+	}
+	return rmsChange(x, m.snapshot), nil
 }
 
 // iteration records an iteration with loss terms ev after evals
@@ -712,14 +744,29 @@ func (m *monitor) iteration(iter int, loss float64, ev evaluation, evals int, re
 	if cfg.earlyStop > 0 && len(m.res.History) > 1 && math.Abs(prev-pr.Loss) <= cfg.earlyStop*math.Abs(pr.Loss) {
 		return errEarlyStop
 	}
+	converged, err := m.converge.after(iter, cfg.iterations, func() (float64, error) { return m.change(read) })
+	if err != nil {
+		return err
+	}
+	if converged {
+		return errConverged
+	}
 	return nil
 }
 
 // done completes the scale's Result from the optimizer's answer x and the
 // error it ended with.
-func (m *monitor) done(x []float32, loss float64, iters, evals int, gamma float64, err error) (*Result, scaleStart, error) {
-	if errors.Is(err, errEarlyStop) {
-		err = nil
+func (m *monitor) done(x []float32, loss float64, iters, evals int, gamma float64, status optim.Status, err error) (*Result, scaleStart, error) {
+	stop := StopLimit
+	switch {
+	case errors.Is(err, errEarlyStop):
+		stop, err = StopEarly, nil
+	case errors.Is(err, errConverged):
+		stop, err = StopConverged, nil
+	case err != nil:
+		stop = StopCanceled
+	case status != optim.IterationLimit && status != 0:
+		stop = StopOptimizer
 	}
 	img, ferr := m.t.finish(m.cfg, m.p, x, m.mean)
 	if ferr != nil {
@@ -735,6 +782,7 @@ func (m *monitor) done(x []float32, loss float64, iters, evals int, gamma float6
 	res.Evaluations = evals
 	res.Loss = loss
 	res.Elapsed = time.Since(m.start)
+	res.Stop, res.Change = stop, m.converge.last
 	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("style: %w", err)
 	} else if err != nil {

@@ -66,6 +66,7 @@ type flags struct {
 	optimizer  string
 	lr         float64
 	earlyStop  float64
+	converge   float64
 	average    float64
 
 	maxSize        int
@@ -141,7 +142,8 @@ func newFlagSet() (*flag.FlagSet, *flags) {
 	fs.StringVar(&f.gramNorm, "gram-norm", "", "style-loss normalization: tutorial or mean (default tutorial)")
 	fs.StringVar(&f.styleLoss, "style-loss", "", "style loss: gram (mean Gram matrices) or w2 (Wasserstein-2 between fitted Gaussians) (default gram)")
 
-	fs.IntVar(&f.iterations, "iterations", style.DefaultIterations, "optimizer iterations")
+	fs.IntVar(&f.iterations, "iterations", style.DefaultIterations, "most optimizer iterations (-converge usually stops sooner)")
+	fs.Float64Var(&f.converge, "converge", style.DefaultConvergence.MaxChange, fmt.Sprintf("stop when the picture changes by less than this many grey `levels` (RMS, 0–255 scale) over %d iterations (style.WithConvergence); 0 = off: run exactly -iterations", style.DefaultConvergence.Window))
 	fs.StringVar(&f.optimizer, "optimizer", "lbfgs", "optimizer: lbfgs or adam")
 	fs.Float64Var(&f.lr, "lr", 1, "Adam learning rate, in pixel units of the 0–255 scale (ignored by lbfgs)")
 	fs.Float64Var(&f.earlyStop, "early-stop", 0, "stop when the loss changes by less than this fraction in one iteration (0 = off)")
@@ -388,6 +390,14 @@ func (f *flags) validate(args []string) (*job, error) {
 	}
 	if f.earlyStop != 0 {
 		j.opts = append(j.opts, style.WithEarlyStop(f.earlyStop))
+	}
+	switch {
+	case f.converge == 0:
+		j.opts = append(j.opts, style.WithConvergence(style.Convergence{}))
+	case !finiteNonNegative(f.converge):
+		return nil, usagef("-converge %v: want a finite number of grey levels ≥ 0 (0 = off)", f.converge)
+	default:
+		j.opts = append(j.opts, style.WithConvergence(style.Convergence{Window: style.DefaultConvergence.Window, MaxChange: f.converge}))
 	}
 	if f.average != 0 {
 		j.opts = append(j.opts, style.WithAveraging(f.average))

@@ -289,6 +289,8 @@ func TestRunFailures(t *testing.T) {
 			want: []string{"-style", "text.png", "unknown image format"}},
 		{name: "unknown optimizer", args: []string{"-optimizer", "sgd"}, code: 2, want: []string{`-optimizer "sgd"`, "lbfgs or adam"}},
 		{name: "zero iterations", args: []string{"-iterations", "0"}, code: 2, want: []string{"-iterations 0", "at least 1"}},
+		{name: "negative convergence", args: []string{"-converge", "-1"}, code: 2, want: []string{"-converge -1", "grey levels ≥ 0"}},
+		{name: "infinite convergence", args: []string{"-converge", "+Inf"}, code: 2, want: []string{"-converge +Inf"}},
 		{name: "negative content weight", args: []string{"-content-weight", "-1"}, code: 2, want: []string{"-content-weight -1", "≥ 0"}},
 		{name: "NaN style weight", args: []string{"-style-weight", "NaN"}, code: 2, want: []string{"-style-weight NaN"}},
 		{name: "unknown layer", args: []string{"-style-layers", "relu1_1,conv9_9"}, code: 2, want: []string{"-style-layers", `"conv9_9"`}},
@@ -437,8 +439,43 @@ func TestRunHelp(t *testing.T) {
 	assert.Equal(t, 0, code)
 	assert.Empty(t, stderr)
 	for _, flag := range []string{"-content", "-style", "-style-weights", "-mask", "-iterations", "-optimizer",
-		"-max-size", "-original-colors", "-checkpoint-every", "-plot", "-weights", "Exit status"} {
+		"-max-size", "-original-colors", "-checkpoint-every", "-plot", "-weights", "-converge", "Exit status"} {
 		assert.Contains(t, stdout, flag)
+	}
+}
+
+// -converge stops a run whose picture stopped changing and says so (the
+// fixture network's pictures change by more than the default's 2 levels
+// for hundreds of iterations); -converge 0 runs exactly -iterations.
+func TestRunConverge(t *testing.T) {
+	in := newInputs(t)
+	cases := []struct {
+		name     string
+		converge string
+		want     string // the stop line
+		exact    bool   // all -iterations ran
+	}{
+		{"a rule the fixture meets", "20", "stopped: converged (the picture changed by", false},
+		{"off", "0", "stopped: iteration limit", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var iterations int
+			testHookProgress = func(p style.Progress) { iterations = p.Iteration }
+			defer func() { testHookProgress = nil }()
+			args := []string{"-content", in.content, "-style", in.style, "-weights", fixtureWeights, "-max-size", "48",
+				"-iterations", "400", "-plot", "", "-out", filepath.Join(t.TempDir(), "out.png")}
+			args = append(args, "-converge", tc.converge, "-optimizer", "adam", "-lr", "2")
+			code, stdout, stderr := stylize(t, context.Background(), args...)
+			require.Equal(t, 0, code, "stderr: %s", stderr)
+			assert.Contains(t, stdout, tc.want)
+			if tc.exact {
+				assert.Equal(t, 400, iterations)
+			} else {
+				assert.Less(t, iterations, 400)
+				assert.Zero(t, iterations%style.DefaultConvergence.Window)
+			}
+		})
 	}
 }
 

@@ -94,7 +94,7 @@ func TestPreviewInBrowser(t *testing.T) {
 	}()
 	go func() {
 		done <- run(runCtx, []string{"-content", in.content, "-style", in.style, "-weights", fixtureWeights,
-			"-out", out, "-iterations", "1000000", "-max-size", "48", "-optimizer", "adam", "-lr", "4",
+			"-out", out, "-iterations", "1000000", "-converge", "0", "-max-size", "48", "-optimizer", "adam", "-lr", "4",
 			"-preview", "127.0.0.1:0", "-quiet"}, &stdout, &stderr)
 	}()
 

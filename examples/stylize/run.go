@@ -316,6 +316,7 @@ func (j *job) write(res *style.Result, say io.Writer, checkpoints []string) erro
 	rb := res.Image.Bounds()
 	fmt.Fprintf(say, "wrote %s (%d×%d, %d iterations, %d evaluations, %v, final loss %.4g)\n",
 		j.out, rb.Dx(), rb.Dy(), res.Iterations, res.Evaluations, roundDuration(res.Elapsed), res.Loss)
+	fmt.Fprintf(say, "stopped: %s\n", stopLine(res))
 	if j.plot != "" {
 		fmt.Fprintf(say, "wrote %s (loss curves)\n", j.plot)
 	}
@@ -432,4 +433,12 @@ func bases(paths []string) []string {
 		out[i] = filepath.Base(p)
 	}
 	return out
+}
+
+// stopLine says why a run ended, with the convergence rule's last measure.
+func stopLine(res *style.Result) string {
+	if res.Stop == style.StopConverged {
+		return fmt.Sprintf("converged (the picture changed by %.2f grey levels RMS over the last %d iterations)", res.Change, style.DefaultConvergence.Window)
+	}
+	return res.Stop.String()
 }

@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Reads bench/converge/run.sh's folders and finds where the picture stops changing.
+
+    PY=$(tools/golden-venv.sh bench/requirements-judge.txt judge-venv)
+    "$PY" bench/converge/analyse.py -weights "$(make -s weights | tail -n 1)" [-out docs/convergence] /tmp/converge
+
+For every pair folder (photo-painting, with losses.jsonl and iterNNNN.png every
+25 iterations up to the last) and every checkpoint it records, in
+<folder>/checkpoints.jsonl (kept between runs, so only new checkpoints are
+judged):
+
+  loss           the library's total loss after that iteration (losses.jsonl);
+  style score    bench/judge.py's, on the numpy VGG16 (higher is better);
+  content drift  bench/judge.py's (lower keeps more of the photo);
+  change         the RMS difference, in grey levels, between this checkpoint
+                 and the one 50 iterations before (8-bit images, all channels).
+
+It then applies candidate rules offline (a window W of 25 or 50 iterations and
+a largest RMS change m over it: stop at the first multiple of W from 2W on
+where the change over the last W iterations is below m), which is exact for
+the library's rule (style.Convergence) because a rule only stops a run: the
+iterations before the stop are the same. For each it reports the stopping
+iteration, its time as a fraction of the full run's, and the judge's style
+score against the full run's. It writes -out/curves.png (loss, style score and
+change against the iteration, one line per pair), -out/pairs.png (for each
+pair, the picture at the default rule's stop and at the last iteration, side
+by side) and prints a Markdown report.
+"""
+
+import argparse
+import glob
+import json
+import math
+import os
+import sys
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import judge  # noqa: E402
+
+IMAGES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "images")
+EVERY = 25
+CHANGE_OVER = 50
+DEFAULT = (50, 2.0)  # style.DefaultConvergence
+CANDIDATES = [(w, m) for w in (25, 50) for m in (1.0, 1.5, 2.0, 3.0, 4.0)]
+
+
+def rms(a, b):
+    d = a.astype(np.float64) - b.astype(np.float64)
+    return float(np.sqrt(np.mean(d * d)))
+
+
+def load(path):
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def judge_pair(net, folder):
+    """Fills folder/checkpoints.jsonl and returns its rows, by iteration."""
+    name = os.path.basename(folder.rstrip("/"))
+    photo, painting = name.split("-", 1)
+    content = Image.open(os.path.join(IMAGES, photo + ".jpg"))
+    style = Image.open(os.path.join(IMAGES, painting + ".jpg"))
+    losses = {}
+    with open(os.path.join(folder, "losses.jsonl")) as f:
+        for line in f:
+            r = json.loads(line)
+            losses[r["iteration"]] = r
+    shots = sorted(int(os.path.basename(p)[4:8]) for p in glob.glob(os.path.join(folder, "iter*.png")))
+    cache_path = os.path.join(folder, "checkpoints.jsonl")
+    rows = {}
+    if os.path.exists(cache_path):
+        with open(cache_path) as f:
+            for line in f:
+                r = json.loads(line)
+                rows[r["iteration"]] = r
+    with open(cache_path, "a") as cache:
+        for k in shots:
+            if k in rows or k not in losses:
+                continue
+            img = Image.open(os.path.join(folder, "iter%04d.png" % k))
+            st, drift = judge.score(net, content, style, img)
+            r = {"iteration": k, "loss": losses[k]["loss"], "elapsed_s": losses[k]["elapsed_s"],
+                 "style_score": st, "content_drift": drift}
+            back = os.path.join(folder, "iter%04d.png" % (k - CHANGE_OVER))
+            r["change"] = rms(load(os.path.join(folder, "iter%04d.png" % k)), load(back)) if os.path.exists(back) else None
+            cache.write(json.dumps(r) + "\n")
+            cache.flush()
+            rows[k] = r
+    return [rows[k] for k in sorted(rows)]
+
+
+def stop_at(folder, rows, window, most):
+    """The iteration where rule (window, most) stops the run of folder."""
+    last = rows[-1]["iteration"]
+    for k in range(2 * window, last, window):
+        a, b = (os.path.join(folder, "iter%04d.png" % i) for i in (k, k - window))
+        if not (os.path.exists(a) and os.path.exists(b)):
+            continue
+        if rms(load(a), load(b)) < most:
+            return k
+    return last
+
+
+def plot(pairs, out):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+    for name, folder, rows in pairs:
+        it = [r["iteration"] for r in rows]
+        final = rows[-1]
+        line, = axes[0].plot(it, [r["loss"] / final["loss"] for r in rows], label=name)
+        axes[1].plot(it, [r["style_score"] / final["style_score"] for r in rows], color=line.get_color())
+        ch = [(r["iteration"], r["change"]) for r in rows if r["change"] is not None]
+        axes[2].plot([c[0] for c in ch], [c[1] for c in ch], color=line.get_color())
+        s = stop_at(folder, rows, *DEFAULT)
+        for ax in axes:
+            ax.axvline(s, color=line.get_color(), lw=0.8, ls=":")
+    axes[0].set_yscale("log")
+    axes[0].set_title("loss ÷ loss at the last iteration")
+    axes[1].set_title("judge's style score ÷ at the last iteration")
+    axes[1].axhspan(0.98, 1.02, color="0.9")
+    axes[2].set_yscale("log")
+    axes[2].set_title("RMS change over the last 50 iterations (grey levels)")
+    axes[2].axhline(DEFAULT[1], color="k", lw=1)
+    for ax in axes:
+        ax.set_xlabel("iteration (dotted: where the default rule stops)")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "curves.png"), dpi=90)
+
+
+def pictures(pairs, out):
+    tiles = []
+    for name, folder, rows in pairs:
+        s = stop_at(folder, rows, *DEFAULT)
+        last = rows[-1]["iteration"]
+        a = Image.open(os.path.join(folder, "iter%04d.png" % s)).convert("RGB")
+        b = Image.open(os.path.join(folder, "iter%04d.png" % last)).convert("RGB")
+        h = 200
+        a = a.resize((round(a.width * h / a.height), h), Image.LANCZOS)
+        b = b.resize((round(b.width * h / b.height), h), Image.LANCZOS)
+        row = Image.new("RGB", (a.width + b.width + 10, h + 18), "white")
+        row.paste(a, (0, 18))
+        row.paste(b, (a.width + 10, 18))
+        d = ImageDraw.Draw(row)
+        d.text((2, 2), "%s: stopped at %d" % (name, s), fill="black")
+        d.text((a.width + 12, 2), "%d iterations" % last, fill="black")
+        tiles.append(row)
+    cols = 2
+    w = max(t.width for t in tiles)
+    rows = [tiles[i:i + cols] for i in range(0, len(tiles), cols)]
+    sheet = Image.new("RGB", (cols * (w + 16), sum(max(t.height for t in r) + 12 for r in rows)), "white")
+    y = 0
+    for r in rows:
+        for i, t in enumerate(r):
+            sheet.paste(t, (i * (w + 16), y))
+        y += max(t.height for t in r) + 12
+    sheet.save(os.path.join(out, "pairs.png"), optimize=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("-weights", required=True)
+    ap.add_argument("-out", default="", help="folder for curves.png and pairs.png (none: no pictures)")
+    ap.add_argument("root")
+    a = ap.parse_args()
+    net = judge.load_net(a.weights)
+    pairs = []
+    for folder in sorted(glob.glob(os.path.join(a.root, "*-*"))):
+        if not os.path.exists(os.path.join(folder, "losses.jsonl")):
+            continue
+        rows = judge_pair(net, folder)
+        if not rows:
+            continue
+        pairs.append((os.path.basename(folder), folder, rows))
+    print("| pair | iterations | s per iteration | style score at the end | " +
+          " | ".join("W %d, m %g" % c for c in CANDIDATES) + " |")
+    print("|---|---|---|---|" + "---|" * len(CANDIDATES))
+    summary = {c: [] for c in CANDIDATES}
+    for name, folder, rows in pairs:
+        final = rows[-1]
+        cells = []
+        for c in CANDIDATES:
+            s = stop_at(folder, rows, *c)
+            r = next(r for r in rows if r["iteration"] == s)
+            time = r["elapsed_s"] / final["elapsed_s"]
+            score = r["style_score"] / final["style_score"] - 1
+            summary[c].append((s, time, score))
+            cells.append("%d (%.2f×, %+.1f %%)" % (s, time, 100 * score))
+        print("| %s | %d | %.2f | %.2f | %s |" % (name, final["iteration"], final["elapsed_s"] / final["iteration"],
+                                                  final["style_score"], " | ".join(cells)))
+    print()
+    print("Cells: the iteration where the rule stops (its time ÷ the full run's, style score against the full run's).")
+    print()
+    print("| rule | mean time ÷ full run | speed-up | worst style score against the full run |")
+    print("|---|---|---|---|")
+    for c in CANDIDATES:
+        if not summary[c]:
+            continue
+        t = np.mean([x[1] for x in summary[c]])
+        worst = min(x[2] for x in summary[c])
+        print("| W %d, m %g | %.2f | %.1f× | %+.1f %% |" % (c[0], c[1], t, 1 / t, 100 * worst))
+    if a.out:
+        os.makedirs(a.out, exist_ok=True)
+        plot(pairs, a.out)
+        pictures(pairs, a.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
