@@ -147,3 +147,30 @@ func ExampleFast() {
 	// Output:
 	// (512,384) image; iterations per scale: map[256×192:30 512×384:30]
 }
+
+// A run ends when its picture stops changing (WithConvergence, on by
+// default with DefaultConvergence); WithIterations stays the cap and
+// Convergence{} turns the rule off so that exactly that many iterations
+// run. This example runs on the tiny random network the tests use.
+func ExampleWithConvergence() {
+	model, err := vgg.Load("../vgg/testdata/vgg19_new.mat")
+	if err != nil {
+		log.Fatal(err)
+	}
+	painting := image.NewRGBA(image.Rect(0, 0, 48, 48))
+	for i := range painting.Pix {
+		painting.Pix[i] = uint8(i * 13)
+	}
+	photo := &boundedImage{image.NewUniform(color.RGBA{90, 140, 60, 255}), image.Rect(0, 0, 64, 48)}
+	for _, rule := range []style.Convergence{{Window: 20, MaxChange: 3}, {}} {
+		res, err := style.Transfer(context.Background(), photo, painting, style.WithModel(model),
+			style.WithMaxSize(64), style.WithIterations(300), style.WithConvergence(rule))
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s before the cap: %v\n", res.Stop, res.Iterations < 300)
+	}
+	// Output:
+	// converged before the cap: true
+	// iteration limit before the cap: false
+}

@@ -331,7 +331,7 @@ func processImage(ctx context.Context, t *style.Transferer, it *batch.Item, bi *
 	if err != nil {
 		return batch.Outcome{}, err
 	}
-	out := batch.Outcome{Loss: res.Loss, Device: res.Device}
+	out := batch.Outcome{Loss: res.Loss, Device: res.Device, Stop: res.Stop.String()}
 	return out, batch.WriteFile(it.Out, func(w io.Writer) error {
 		return imageio.Encode(w, res.Image, j.outFormat, imageio.EncodeOptions{JPEGQuality: j.quality})
 	})

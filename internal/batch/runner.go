@@ -17,6 +17,7 @@ type Outcome struct {
 	Loss   float64 // final total loss
 	Device string  // where the network ran
 	Frames int     // frames written, for a video item
+	Stop   string  // why the optimization ended (style.StopReason), "" if not known
 }
 
 // Runner runs one shard of a manifest.
@@ -108,14 +109,18 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 		if err != nil && ctx.Err() != nil {
 			return sum, fmt.Errorf("batch: stopped during %s: %w", tag, ctx.Err())
 		}
-		rec := Record{Item: it.ID, Line: it.Line, Key: it.Key, Status: StatusDone, Loss: out.Loss, Time: secs, Device: out.Device, Frames: out.Frames}
+		rec := Record{Item: it.ID, Line: it.Line, Key: it.Key, Status: StatusDone, Loss: out.Loss, Time: secs, Device: out.Device, Frames: out.Frames, Stop: out.Stop}
 		if err != nil {
 			rec.Status, rec.Error = StatusFailed, oneLine(err.Error())
 			sum.Failed++
 			fmt.Fprintf(log, "%s: failed after %.1fs: %s\n", tag, secs, rec.Error)
 		} else {
 			sum.Done++
-			fmt.Fprintf(log, "%s: done in %.1fs, loss %.4g on %s%s\n", tag, secs, out.Loss, out.Device, reuse)
+			stop := ""
+			if out.Stop != "" {
+				stop = " (" + out.Stop + ")"
+			}
+			fmt.Fprintf(log, "%s: done in %.1fs%s, loss %.4g on %s%s\n", tag, secs, stop, out.Loss, out.Device, reuse)
 		}
 		if err := st.Append(rec); err != nil {
 			return sum, err

@@ -30,6 +30,7 @@ type Record struct {
 	Device string  `json:"device,omitempty"` // where the network ran
 	Error  string  `json:"error,omitempty"`  // why it failed
 	Frames int     `json:"frames,omitempty"` // frames written, for a video item
+	Stop   string  `json:"stop,omitempty"`   // why the optimization ended: converged, iteration limit, …
 	Shard  string  `json:"shard"`            // "I/N"
 	Host   string  `json:"host,omitempty"`
 	At     string  `json:"at"` // RFC 3339 UTC time of the record
