@@ -4,8 +4,9 @@
 //
 //	go run ./bench/converge -content photo.jpg -style painting.jpg -out DIR
 //
-// It runs the library's defaults (L-BFGS, the stylize defaults) at -size px
-// for -iterations iterations with the convergence rule off, and writes
+// It runs the library's defaults (L-BFGS, the stylize defaults; -adam LR
+// for Adam) at -size px for -iterations iterations with the convergence
+// rule off, and writes
 // DIR/losses.jsonl (one line per iteration: iteration, loss, evaluations,
 // elapsed seconds) and DIR/iterNNNN.png (every -every iterations and the
 // last). bench/converge/run.sh runs it on the 6 pairs and
@@ -33,14 +34,15 @@ func main() {
 	iterations := flag.Int("iterations", 1000, "iterations")
 	every := flag.Int("every", 25, "save the image every N iterations")
 	threads := flag.Int("threads", 0, "TensorFlow threads (0: one per core)")
+	adam := flag.Float64("adam", 0, "Adam with this learning rate instead of L-BFGS (0: L-BFGS)")
 	flag.Parse()
-	if err := run(*content, *painting, *weights, *out, *size, *iterations, *every, *threads); err != nil {
+	if err := run(*content, *painting, *weights, *out, *size, *iterations, *every, *threads, *adam); err != nil {
 		fmt.Fprintln(os.Stderr, "converge:", err)
 		os.Exit(1)
 	}
 }
 
-func run(content, painting, weights, out string, size, iterations, every, threads int) error {
+func run(content, painting, weights, out string, size, iterations, every, threads int, adam float64) error {
 	if content == "" || painting == "" || out == "" {
 		return fmt.Errorf("-content, -style and -out are required")
 	}
@@ -64,6 +66,7 @@ func run(content, painting, weights, out string, size, iterations, every, thread
 	opts := []style.Option{
 		style.WithMaxSize(size),
 		style.WithIterations(iterations),
+		style.WithConvergence(style.Convergence{}),
 		style.WithProgress(func(p style.Progress) error {
 			return enc.Encode(map[string]any{
 				"iteration": p.Iteration, "loss": p.Loss, "evaluations": p.Evaluations,
@@ -76,6 +79,9 @@ func run(content, painting, weights, out string, size, iterations, every, thread
 	}
 	if weights != "" {
 		opts = append(opts, style.WithWeightsFile(weights))
+	}
+	if adam > 0 {
+		opts = append(opts, style.WithOptimizer(style.Adam(adam)))
 	}
 	if threads > 0 {
 		opts = append(opts, style.WithThreads(threads, 1))

@@ -140,6 +140,7 @@ func run(model *vgg.Model, content, painting image.Image, size, iters int, opt s
 	errReached := errors.New("target reached")
 	start := time.Now()
 	opts := []style.Option{style.WithModel(model), style.WithMaxSize(size), style.WithIterations(iters),
+		style.WithConvergence(style.Convergence{}), // exactly iters iterations, as the peers run
 		style.WithOptimizer(o), style.WithThreads(threads, inter), style.WithMultiScale(multi), style.WithPrecision(precision), style.WithClampPixels(clamp),
 		style.WithPooling(pooling),
 		style.WithProgress(func(p style.Progress) error {
