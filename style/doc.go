@@ -31,7 +31,19 @@
 // TensorFlow graph (see package loss for the terms and their
 // normalizations). The defaults are cysmith/neural-style-tf's: content
 // conv4_2; style relu1_1 … relu5_1 at 0.2 each; α = 5, β = 1e4, γ = 1e-3;
-// L-BFGS for 1000 iterations; 512 pixels; average pooling.
+// L-BFGS for at most 1000 iterations; 512 pixels; average pooling.
+//
+// # When a run ends
+//
+// A run ends when its picture stops changing: every 50 iterations the image
+// is compared with the one 50 iterations before, and once the RMS change
+// per pixel channel is below DefaultConvergence.MaxChange grey levels the
+// run stops (WithConvergence; at every scale of a coarse-to-fine run). The
+// comparison runs where the image lives, so the optimizer on a GPU sends one
+// scalar to Go. WithIterations is the cap; WithConvergence(Convergence{})
+// runs exactly that many iterations, as neural-style-tf does. Result.Stop
+// says which ended the run (or WithEarlyStop, the optimizer itself, or a
+// cancellation).
 //
 // # Large images: memory and tiling
 //

@@ -32,6 +32,16 @@ type MemoryError struct {
 	Source string
 	// Note, if not empty, says why no tiled plan was considered.
 	Note string
+	// Device names the memory that is short: a GPU such as
+	// "/device:GPU:0", or "" for the host's memory (a run on the CPU, or
+	// the host's part of a run on a GPU).
+	Device string
+	// During is set when TensorFlow itself ran out of memory during the
+	// run (the model's prediction was wrong): where, such as "iteration
+	// 12". The Result returned with the error holds the image so far.
+	During string
+
+	cause error // TensorFlow's error, with During
 }
 
 func (e *MemoryError) Error() string {
@@ -43,12 +53,55 @@ func (e *MemoryError) Error() string {
 	if e.Note != "" {
 		note = " (" + e.Note + ")"
 	}
-	return fmt.Sprintf("style: %d×%d px needs %s of memory even %s%s, %s available (%s): use %s, or free memory",
-		e.Plan.Width, e.Plan.Height, formatBytes(e.Needed), e.Plan.mode(), note, formatBytes(e.Available), e.Source, hint)
+	of := "memory"
+	if e.Device != "" {
+		of = e.Device + " memory"
+	}
+	if e.During != "" {
+		within := ""
+		if e.Available > 0 {
+			within = ", within the limit of " + formatBytes(e.Available)
+		}
+		return fmt.Sprintf("style: %d×%d px ran out of %s at %s (TensorFlow could not allocate a tensor; the memory model had predicted %s %s%s): set a lower WithMemoryLimit (stylize -memory-limit) so that the planner tiles, or use %s",
+			e.Plan.Width, e.Plan.Height, of, e.During, formatBytes(e.Needed), e.Plan.mode(), within, hint)
+	}
+	return fmt.Sprintf("style: %d×%d px needs %s of %s even %s%s, %s available (%s): use %s, or free memory",
+		e.Plan.Width, e.Plan.Height, formatBytes(e.Needed), of, e.Plan.mode(), note, formatBytes(e.Available), e.Source, hint)
 }
 
 // Is makes errors.Is(err, ErrMemory) hold.
 func (e *MemoryError) Is(target error) bool { return target == ErrMemory }
+
+// Unwrap returns TensorFlow's own error when TensorFlow ran out of memory
+// (During is set), else nil.
+func (e *MemoryError) Unwrap() error { return e.cause }
+
+// outOfMemory returns err, or, when err is TensorFlow's out-of-memory
+// error (a ResourceExhausted status: "OOM when allocating tensor …", or
+// XLA's "Out of memory while trying to allocate …"), a *MemoryError for
+// plan p that says where (during) and what to do, wrapping err.
+func outOfMemory(err error, p MemoryPlan, during string) error {
+	if err == nil || !tensorFlowOOM(err.Error()) {
+		return err
+	}
+	var me *MemoryError
+	if errors.As(err, &me) {
+		return err
+	}
+	return &MemoryError{Needed: p.Needed, Available: p.Limit, Plan: p, Source: "the memory model's plan", Device: p.Device, During: during, cause: err}
+}
+
+// tensorFlowOOM reports whether msg is one of TensorFlow's out-of-memory
+// messages. The C API gives the status code only through TF_GetCode, which
+// graft keeps unexported, so the messages of its allocators are matched.
+func tensorFlowOOM(msg string) bool {
+	for _, m := range []string{"OOM when allocating", "Out of memory while trying to allocate", "failed to allocate memory", "ResourceExhausted", "RESOURCE_EXHAUSTED"} {
+		if strings.Contains(msg, m) {
+			return true
+		}
+	}
+	return false
+}
 
 // MemoryPlan is how a transfer at one size evaluates the loss and how much
 // memory it is predicted to need: the choice the memory model made
@@ -67,16 +120,30 @@ type MemoryPlan struct {
 	Store        int
 	StoreReduced bool
 
-	// Needed is the predicted peak resident memory of the process, in
-	// bytes, the sum of the parts below; Limit is the limit it was
+	// Device is the memory the plan is budgeted against: "" for the
+	// host's (the network runs on the CPU), else the GPU the network runs
+	// on, such as "/device:GPU:0".
+	Device string
+	// Needed is the predicted peak of that memory in bytes, the sum of
+	// the parts below: the process's resident memory on the CPU, the
+	// memory TensorFlow allocates on a GPU. Limit is the limit it was
 	// planned against (0: none).
 	Needed, Limit int64
-	// Baseline is the TensorFlow runtime and the Go runtime; Weights the
-	// network's weights (held in Go and in the session); Activations the
-	// network's activations and TensorFlow's working space at the peak of
-	// one evaluation (of the whole image or of the largest tile);
-	// Optimizer the optimizer's state; Images the image-sized buffers
-	// (images, masks, targets, the gradient).
+	// Host is the predicted peak resident memory of the process, in
+	// bytes (Needed on the CPU); on a GPU it is checked against the
+	// host's available memory, HostLimit (0: not checked).
+	Host, HostLimit int64
+	// The parts of Needed. On the CPU: Baseline is the TensorFlow runtime
+	// and the Go runtime; Weights the network's weights (held in Go and in
+	// the session); Activations the network's activations and
+	// TensorFlow's working space at the peak of one evaluation (of the
+	// whole image or of the largest tile); Optimizer the optimizer's
+	// state; Images the image-sized buffers (images, masks, targets, the
+	// gradient). On a GPU the same parts as they lie on the device:
+	// Baseline is the CUDA libraries' workspaces, Weights the session's
+	// copy, Optimizer the state of the optimizer in the graph (zero for a
+	// tiled run, whose optimizer runs on the host), Images the session's
+	// image-sized tensors.
 	Baseline, Weights, Activations, Optimizer, Images int64
 }
 
@@ -97,6 +164,12 @@ func (p MemoryPlan) String() string {
 	s := fmt.Sprintf("%d×%d px %s: predicted peak %s", p.Width, p.Height, p.mode(), formatBytes(p.Needed))
 	if p.Limit > 0 {
 		s += " of " + formatBytes(p.Limit)
+	}
+	if p.Device != "" {
+		s += " on " + p.Device + fmt.Sprintf(", host %s", formatBytes(p.Host))
+		if p.HostLimit > 0 {
+			s += " of " + formatBytes(p.HostLimit)
+		}
 	}
 	if p.StoreReduced {
 		s += fmt.Sprintf(" (L-BFGS store reduced from %d to fit)", optim.DefaultStore)
@@ -144,6 +217,15 @@ const (
 	minTile = 128
 	// minStore is the smallest L-BFGS history the planner falls back to.
 	minStore = 3
+	// gpuWorkspaceBytes is what TensorFlow holds on a GPU beyond the
+	// tensors the model counts: cuDNN's and cuBLAS's workspaces and the
+	// BFC allocator's rounding. An estimate, not a measurement (this
+	// project's CI has no GPU; docs/gpu.md).
+	gpuWorkspaceBytes = 1 << 30
+	// cudaHostBytes is what the CUDA build adds to the host's resident
+	// memory: the driver, the context, and the CUDA libraries' code. An
+	// estimate, not a measurement (docs/gpu.md).
+	cudaHostBytes = 1536 << 20
 )
 
 // activationBytes is the size of every feature map of the layers built
@@ -237,25 +319,33 @@ func deepestLayer(arch vgg.Arch, cfg *config) string {
 }
 
 // estimate predicts the peak resident memory of a transfer of shape s with
-// the given evaluation (t nil: untiled) and L-BFGS store.
+// the given evaluation (t nil: untiled) and L-BFGS store, on the CPU.
 func estimate(m *vgg.Model, cfg *config, s shape, t *Tiling, store int) MemoryPlan {
+	return estimateOn(m, cfg, s, t, store, "")
+}
+
+// estimateOn is estimate for the network on device: "" for the CPU, else
+// a GPU's name, where the plan counts what lies on the GPU and Host the
+// process's resident memory.
+func estimateOn(m *vgg.Model, cfg *config, s shape, t *Tiling, store int, device string) MemoryPlan {
 	deepest := deepestLayer(m.Arch(), cfg)
 	px := int64(s.w) * int64(s.h)
 	n := 3 * px
-	p := MemoryPlan{Width: s.w, Height: s.h, Baseline: baselineBytes}
+	p := MemoryPlan{Width: s.w, Height: s.h, Device: device}
 	if cfg.optimizer.exactGradient() {
 		p.Store = store
 	}
-	p.Weights = 3 * weightBytes(m, deepest) // the Go model, the session's variables, the feeds of Init
-	p.Optimizer = cfg.optimizer.stateBytes(n, store, cfg.averaging > 0, t == nil && optimizerOnDevice(cfg))
+	weights := weightBytes(m, deepest)
+	onDevice := t == nil && optimizerOnDevice(cfg)
+	optimizer := cfg.optimizer.stateBytes(n, store, cfg.averaging > 0, onDevice)
 
 	// Image-sized buffers in Go: the resized content (RGBA) and its tensor,
 	// the starting point, the output image, the resized style images.
-	images := px * (4 + 12 + 12 + 4)
+	goImages := px * (4 + 12 + 12 + 4)
 	for _, st := range s.styles {
-		images += 4 * int64(st[0]) * int64(st[1])
+		goImages += 4 * int64(st[0]) * int64(st[1])
 	}
-	images += int64(s.masked) * px * (4 + 4) // the mask values and their tensor
+	goImages += int64(s.masked) * px * (4 + 4) // the mask values and their tensor
 	var content int64
 	for name := range cfg.contentLayers {
 		content += layerBytes(m, name, s.h, s.w)
@@ -264,11 +354,12 @@ func estimate(m *vgg.Model, cfg *config, s shape, t *Tiling, store int) MemoryPl
 	for _, st := range s.styles {
 		styleFwd = max(styleFwd, int64(forwardFactor*float64(activationBytes(m, deepest, st[1], st[0]))))
 	}
+	var session int64 // image-sized tensors of the session
 	if t == nil {
 		// The session holds the content targets and the masks as
 		// variables, and each evaluation's input and gradient tensors
 		// and the clamped input.
-		images += content + int64(s.masked)*px*4 + 3*12*px
+		session = content + int64(s.masked)*px*4 + 3*12*px
 		p.Activations = max(int64(activationFactor*float64(activationBytes(m, deepest, s.h, s.w))), styleFwd)
 	} else {
 		p.Tiled, p.Tile, p.Halo, p.SinglePass = true, t.Tile, t.Halo, t.SinglePass
@@ -277,30 +368,66 @@ func estimate(m *vgg.Model, cfg *config, s shape, t *Tiling, store int) MemoryPl
 		ny, th := tileSpan(s.h, t.Tile, t.Halo, align)
 		p.Tiles = nx * ny
 		// The content targets and the masks at every style layer, held per
-		// tile; the gradient being assembled.
-		images += content + 12*px
+		// tile; the gradient being assembled (in Go).
+		session = content
+		goImages += 12 * px
 		for range s.masked {
 			for name := range cfg.styleLayers {
 				lh, lw, _, _ := m.LayerShape(name, s.h, s.w)
-				images += 4 * int64(lh) * int64(lw)
+				session += 4 * int64(lh) * int64(lw)
 			}
 		}
 		tilePx := int64(tw) * int64(th)
-		act := int64(tiledFactor*float64(activationBytes(m, deepest, th, tw))) + 3*12*tilePx + tiledOverhead
 		// The style targets are computed tile by tile too.
-		p.Activations = act
+		p.Activations = int64(tiledFactor*float64(activationBytes(m, deepest, th, tw))) + 3*12*tilePx + tiledOverhead
 	}
-	p.Images = images + gcSlack
+	if device == "" {
+		p.Baseline = baselineBytes
+		p.Weights = 3 * weights // the Go model, the session's variables, the feeds of Init
+		p.Optimizer = optimizer
+		p.Images = goImages + session + gcSlack
+		p.Needed = p.Baseline + p.Weights + p.Optimizer + p.Images + p.Activations
+		p.Host = p.Needed
+		return p
+	}
+	p.Baseline = gpuWorkspaceBytes
+	p.Weights = weights
+	p.Images = session
+	p.Host = baselineBytes + cudaHostBytes + 2*weights + goImages + gcSlack
+	if onDevice {
+		p.Optimizer = optimizer
+	} else {
+		p.Host += optimizer
+	}
 	p.Needed = p.Baseline + p.Weights + p.Optimizer + p.Images + p.Activations
 	return p
 }
 
-// plan chooses how to evaluate a transfer of shape s within limit bytes (0:
-// no limit): untiled if it fits, else tiled with the largest tile that
-// fits; only if neither fits with the default L-BFGS store, a smaller store.
-// cfg's tiling option, if any, is followed instead of the choice. It
-// returns a *MemoryError when nothing fits.
+// budget is the memory a transfer is planned against.
+type budget struct {
+	// device is "" when the network runs on the CPU, else the GPU's name.
+	device string
+	// limit is the memory of that device the transfer may use, in bytes
+	// (0: no limit); source says where it comes from.
+	limit  int64
+	source string
+	// host is, on a GPU, the host memory the process may use (0: not
+	// checked); hostSource says where it comes from.
+	host       int64
+	hostSource string
+}
+
+// plan is planWithin on the CPU with a limit of limit bytes from source.
 func plan(m *vgg.Model, cfg *config, s shape, limit int64, source string) (MemoryPlan, error) {
+	return planWithin(m, cfg, s, budget{limit: limit, source: source})
+}
+
+// planWithin chooses how to evaluate a transfer of shape s within budget b:
+// untiled if it fits, else tiled with the largest tile that fits; only if
+// neither fits with the default L-BFGS store, a smaller store. cfg's
+// tiling option, if any, is followed instead of the choice. It returns a
+// *MemoryError when nothing fits, naming the memory that is short.
+func planWithin(m *vgg.Model, cfg *config, s shape, b budget) (MemoryPlan, error) {
 	untileable := untileable(cfg)
 	if untileable != "" && cfg.tiling != nil {
 		return MemoryPlan{}, invalid("WithTiling", fmt.Sprintf("%+v", *cfg.tiling), "tiled evaluation does not support "+untileable+" yet")
@@ -308,7 +435,7 @@ func plan(m *vgg.Model, cfg *config, s shape, limit int64, source string) (Memor
 	if untileable != "" && !cfg.untiled {
 		c := *cfg
 		c.untiled = true
-		p, err := plan(m, &c, s, limit, source)
+		p, err := planWithin(m, &c, s, b)
 		var me *MemoryError
 		if errors.As(err, &me) {
 			me.Note = "tiled evaluation does not support " + untileable + " yet"
@@ -319,7 +446,13 @@ func plan(m *vgg.Model, cfg *config, s shape, limit int64, source string) (Memor
 	align, _ := alignment(m.Arch(), deepest)
 	halo, _ := DefaultHalo(m.Arch(), deepest)
 	stores := cfg.optimizer.stores()
-	fits := func(p MemoryPlan) bool { return limit <= 0 || p.Needed <= limit }
+	limit := b.limit
+	fits := func(p MemoryPlan) bool {
+		return (limit <= 0 || p.Needed <= limit) && (b.host <= 0 || p.Host <= b.host)
+	}
+	estimate := func(m *vgg.Model, cfg *config, s shape, t *Tiling, store int) MemoryPlan {
+		return estimateOn(m, cfg, s, t, store, b.device)
+	}
 	var cheapest *MemoryPlan
 	keep := func(p MemoryPlan) {
 		if cheapest == nil || p.Needed < cheapest.Needed {
@@ -353,7 +486,7 @@ func plan(m *vgg.Model, cfg *config, s shape, limit int64, source string) (Memor
 				}
 				continue
 			}
-			if p, ok := largestTile(m, cfg, s, t, align, store, fits, keep); ok {
+			if p, ok := largestTile(estimate, m, cfg, s, t, align, store, fits, keep); ok {
 				return reduced(p, store), nil
 			}
 			continue
@@ -363,13 +496,17 @@ func plan(m *vgg.Model, cfg *config, s shape, limit int64, source string) (Memor
 			return reduced(p, store), nil
 		}
 		keep(p)
-		if p, ok := largestTile(m, cfg, s, Tiling{Halo: halo}, align, store, fits, keep); ok {
+		if p, ok := largestTile(estimate, m, cfg, s, Tiling{Halo: halo}, align, store, fits, keep); ok {
 			return reduced(p, store), nil
 		}
 	}
 	c := *cheapest
-	c.Limit = limit
-	return c, &MemoryError{Needed: c.Needed, Available: limit, Plan: c, Source: source}
+	c.Limit, c.HostLimit = limit, b.host
+	if b.device != "" && (limit <= 0 || c.Needed <= limit) {
+		// The GPU has room; the host has not.
+		return c, &MemoryError{Needed: c.Host, Available: b.host, Plan: c, Source: b.hostSource}
+	}
+	return c, &MemoryError{Needed: c.Needed, Available: limit, Plan: c, Source: b.source, Device: b.device}
 }
 
 // untileable names the options that tiled evaluation cannot serve yet, or
@@ -395,9 +532,9 @@ func reduced(p MemoryPlan, store int) MemoryPlan {
 }
 
 // largestTile finds the largest tile interior (a multiple of align, at
-// least minTile) whose plan fits: for k = 2, 3, … tiles along the longest
+// least minTile) whose plan (by estimate) fits: for k = 2, 3, … tiles along the longest
 // side, the largest tile that gives k.
-func largestTile(m *vgg.Model, cfg *config, s shape, t Tiling, align, store int, fits func(MemoryPlan) bool, keep func(MemoryPlan)) (MemoryPlan, bool) {
+func largestTile(estimate func(*vgg.Model, *config, shape, *Tiling, int) MemoryPlan, m *vgg.Model, cfg *config, s shape, t Tiling, align, store int, fits func(MemoryPlan) bool, keep func(MemoryPlan)) (MemoryPlan, bool) {
 	long := max(s.w, s.h)
 	var last MemoryPlan
 	for k := 2; ; k++ {
@@ -464,16 +601,21 @@ func procField(path, field string) int64 {
 }
 
 // WithMemoryLimit sets the memory the transfer may use, in bytes: the peak
-// resident memory of the process that the memory model predicts must stay
-// under it. The model chooses untiled or tiled evaluation and the tile
-// size by itself (unless WithTiling or WithoutTiling says), lowers the
+// that the memory model predicts must stay under it. On the CPU that is
+// the process's resident memory; on a GPU it is the GPU's memory, and the
+// host's resident memory is checked separately against what the machine
+// has available. The model chooses untiled or tiled evaluation and the
+// tile size by itself (unless WithTiling or WithoutTiling says), lowers the
 // L-BFGS history when that is what makes the run fit (Result.Plans reports
 // it), and a transfer that cannot fit even then fails before any large
 // allocation with a *MemoryError (matching ErrMemory) naming the memory
-// needed and available. Default: what the machine has available, the
-// process's resident memory plus 85 % of MemAvailable of /proc/meminfo,
-// read when the transfer starts (no limit where /proc/meminfo does not
-// exist); the rest is left to the machine and to the model's error.
+// (the GPU's or the host's) needed and available. A run in which
+// TensorFlow itself runs out of memory fails with a *MemoryError too
+// (MemoryError.During says when). Default: on the CPU, what the machine
+// has available, the process's resident memory plus 85 % of MemAvailable
+// of /proc/meminfo, read when the transfer starts (no limit where
+// /proc/meminfo does not exist); on a GPU, the memory TensorFlow reports
+// for it (tfruntime.Device.MemoryBytes).
 func WithMemoryLimit(bytes int64) Option {
 	return optionFunc(func(c *config) error {
 		if bytes <= 0 {

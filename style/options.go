@@ -13,6 +13,7 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/imageio"
 	"github.com/neuralstyle/neuralstyle/loss"
+	"github.com/neuralstyle/neuralstyle/tfruntime"
 	"github.com/neuralstyle/neuralstyle/vgg"
 )
 
@@ -172,6 +173,10 @@ type config struct {
 	// hostOptimizer keeps untiled runs on the host path (package optim):
 	// the tests' reference for the optimizer on the device.
 	hostOptimizer bool
+	// simulatedDevice, set by tests, replaces the device TensorFlow
+	// would place the network on, for planning (a GPU of a given memory
+	// on a machine without one).
+	simulatedDevice *tfruntime.Device
 
 	terms []Term // WithTerms
 

@@ -298,7 +298,7 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 	}
 	sizes := scaleSchedule(cfg.multiScaleMin, cfg.maxSize, content)
 	// Plan the memory of every scale before any image is resized.
-	plans, err := t.plan(&cfg, content, styleImage, sizes)
+	plans, err := t.plan(&cfg, device, content, styleImage, sizes)
 	if err != nil {
 		return nil, err
 	}
@@ -330,7 +330,7 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 	)
 	for i, p := range steps {
 		if err := t.useEngine(&cfg, p, plans[i]); err != nil {
-			return nil, err
+			return nil, outOfMemory(err, plans[i], "building the graph")
 		}
 		from := scaleStart{gamma: prev.gamma}
 		if prev.x != nil {
@@ -339,6 +339,16 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 			}
 		}
 		res, prev, err = t.run(ctx, &cfg, scaleRun{index: i + 1, count: len(steps), p: p, plan: plans[i], from: from}, start)
+		if err != nil {
+			where := "the targets"
+			if res != nil {
+				where = fmt.Sprintf("iteration %d", res.Iterations+1)
+			}
+			if len(steps) > 1 {
+				where += fmt.Sprintf(" of scale %d of %d", i+1, len(steps))
+			}
+			err = outOfMemory(err, plans[i], where)
+		}
 		if res != nil {
 			res.Device = device.Short()
 			res.Plans = plans[:i+1]
@@ -371,6 +381,9 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 // TensorFlow's default. Listing the devices first also makes the GPU
 // allocator grow as needed (see tfruntime.Devices).
 func placement(cfg *config) (tfruntime.Device, error) {
+	if cfg.simulatedDevice != nil {
+		return *cfg.simulatedDevice, nil
+	}
 	if cfg.device == "" {
 		d, err := tfruntime.Default()
 		if err != nil {
@@ -399,12 +412,16 @@ func (t *Transferer) Plan(content, styleImage image.Image, opts ...Option) ([]Me
 	if err := checkLayerNames(t.model.Arch(), &cfg); err != nil {
 		return nil, err
 	}
-	return t.plan(&cfg, content, styleImage, scaleSchedule(cfg.multiScaleMin, cfg.maxSize, content))
+	device, err := placement(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	return t.plan(&cfg, device, content, styleImage, scaleSchedule(cfg.multiScaleMin, cfg.maxSize, content))
 }
 
-// plan runs the memory model for every scale (see WithMemoryLimit). Images
-// that are nil or empty are left to prepare to report.
-func (t *Transferer) plan(cfg *config, content, styleImage image.Image, sizes []int) ([]MemoryPlan, error) {
+// plan runs the memory model for every scale (see WithMemoryLimit) on
+// device. Images that are nil or empty are left to prepare to report.
+func (t *Transferer) plan(cfg *config, device tfruntime.Device, content, styleImage image.Image, sizes []int) ([]MemoryPlan, error) {
 	plans := make([]MemoryPlan, len(sizes))
 	all := append([]image.Image{styleImage}, cfg.extraStyles...)
 	if content == nil || content.Bounds().Empty() {
@@ -417,20 +434,36 @@ func (t *Transferer) plan(cfg *config, content, styleImage image.Image, sizes []
 		}
 		styles = append(styles, image2D{s.Bounds().Dx(), s.Bounds().Dy()})
 	}
-	limit, source := cfg.memoryLimit, "WithMemoryLimit"
-	if limit == 0 {
-		limit, source = availableMemory(), defaultLimitSource
-	}
+	b := budgetFor(cfg, device)
 	c := image2D{content.Bounds().Dx(), content.Bounds().Dy()}
 	for i, size := range sizes {
-		p, err := plan(t.model, cfg, shapeOf(cfg, c, styles, size), limit, source)
+		p, err := planWithin(t.model, cfg, shapeOf(cfg, c, styles, size), b)
 		if err != nil {
 			return nil, err
 		}
-		p.Limit = limit
+		p.Limit, p.HostLimit = b.limit, b.host
 		plans[i] = p
 	}
 	return plans, nil
+}
+
+// budgetFor is the memory a transfer with cfg may use on device: on the
+// CPU the process's resident memory, WithMemoryLimit or what the machine
+// has available; on a GPU the GPU's memory, WithMemoryLimit or what
+// TensorFlow may allocate there, and the host's available memory besides.
+func budgetFor(cfg *config, device tfruntime.Device) budget {
+	if device.Type != "GPU" {
+		if cfg.memoryLimit > 0 {
+			return budget{limit: cfg.memoryLimit, source: "WithMemoryLimit"}
+		}
+		return budget{limit: availableMemory(), source: defaultLimitSource}
+	}
+	b := budget{device: device.Short(), limit: device.MemoryBytes, source: "TensorFlow's memory for " + device.Short(),
+		host: availableMemory(), hostSource: defaultLimitSource}
+	if cfg.memoryLimit > 0 {
+		b.limit, b.source = cfg.memoryLimit, "WithMemoryLimit"
+	}
+	return b
 }
 
 // useEngine makes t.engine the graph for p's sizes, cfg's loss and the

@@ -165,7 +165,7 @@ func newFlagSet() (*flag.FlagSet, *flags) {
 	fs.BoolVar(&f.xla, "xla", false, "XLA auto-clustering of the network (style.WithXLA; off by default until measured faster)")
 	fs.StringVar(&f.precision, "precision", "float32", "network arithmetic: float32, or bfloat16 (mixed precision, about 1.9× faster on CPUs with bfloat16 instructions)")
 
-	fs.StringVar(&f.memoryLimit, "memory-limit", "", "memory the run may use: `bytes` or with a unit, e.g. 8GiB or 20GB (default: what the machine has available, 85% of MemAvailable of /proc/meminfo); "+
+	fs.StringVar(&f.memoryLimit, "memory-limit", "", "memory the run may use: `bytes` or with a unit, e.g. 8GiB or 20GB; on a GPU the GPU's memory (default: on the CPU what the machine has available, 85% of MemAvailable of /proc/meminfo; on a GPU what TensorFlow reports for it); "+
 		"the memory model chooses untiled or tiled evaluation and the tile size to fit it, and refuses a request that cannot fit")
 	fs.IntVar(&f.tile, "tile", 0, "tiled evaluation with tiles of this side in `pixels` (0: the memory model's choice; -1: never tile)")
 	fs.IntVar(&f.halo, "halo", 0, "context around each tile in `pixels` (0: exact for the deepest layer used, 64 for VGG16's relu5_1; -1: none)")

@@ -232,9 +232,10 @@ func (j *job) run(ctx context.Context, stdout, stderr io.Writer) error {
 	for _, p := range plans {
 		fmt.Fprintf(say, "memory: %v\n", p)
 	}
-	if j.memoryLimit > 0 {
-		// Let Go's collector work harder near the limit rather than let
-		// garbage grow the heap past it.
+	if j.memoryLimit > 0 && len(plans) > 0 && plans[0].Device == "" {
+		// On the CPU, let Go's collector work harder near the limit rather
+		// than let garbage grow the heap past it. (On a GPU the limit is
+		// the GPU's.)
 		debug.SetMemoryLimit(j.memoryLimit)
 	}
 	// The progress display starts only now, so that an error before this
