@@ -176,9 +176,9 @@ func TestTensorFlowOOM(t *testing.T) {
 	for msg, want := range map[string]bool{
 		"OOM when allocating tensor with shape[1,64,4096,4096] and type float on /job:localhost/replica:0/task:0/device:GPU:0 by allocator GPU_0_bfc": true,
 		"Out of memory while trying to allocate 17179869184 bytes.":                                                                                   true,
-		"RESOURCE_EXHAUSTED: failed to allocate memory":                                                                                              true,
-		"Could not find variable neuralstyle_target_1":                                                                                               false,
-		"Incompatible shapes: [1,2] vs. [1,3]":                                                                                                       false,
+		"RESOURCE_EXHAUSTED: failed to allocate memory":                                                                                               true,
+		"Could not find variable neuralstyle_target_1":                                                                                                false,
+		"Incompatible shapes: [1,2] vs. [1,3]":                                                                                                        false,
 	} {
 		assert.Equal(t, want, tensorFlowOOM(msg), msg)
 	}
