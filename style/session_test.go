@@ -34,3 +34,22 @@ func TestSessionOptionsXLA(t *testing.T) {
 		})
 	}
 }
+
+// WithXLA compiles the same objective: on the fixture network the loss
+// curves of both optimizers match the default graph's to float32
+// rounding (XLA may fuse and reorder the sums).
+func TestXLAMatchesDefault(t *testing.T) {
+	for _, opt := range []Optimizer{Adam(2), LBFGS()} {
+		t.Run(opt.String(), func(t *testing.T) {
+			plain, err := transfer(t, WithOptimizer(opt), WithIterations(15))
+			require.NoError(t, err)
+			xla, err := transfer(t, WithOptimizer(opt), WithIterations(15), WithXLA(true))
+			require.NoError(t, err)
+			require.Len(t, xla.History, len(plain.History))
+			for i := range plain.History {
+				assert.InEpsilon(t, plain.History[i].Loss, xla.History[i].Loss, 1e-3, "iteration %d", i+1)
+			}
+			t.Logf("final loss %.6g default, %.6g XLA", plain.Loss, xla.Loss)
+		})
+	}
+}
