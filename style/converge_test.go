@@ -13,16 +13,17 @@ import (
 )
 
 // stopAt runs the convergence rule over a synthetic sequence of images
-// (image(k) after iteration k, k from 1 to limit), measuring the change on
-// the host as the host path does, and returns the iteration it stops at
-// (limit if it does not) and the last change it measured.
-func stopAt(t *testing.T, rule Convergence, limit int, image func(k int) []float32) (int, float64) {
+// and losses (image(k) and loss(k) after iteration k, k from 1 to limit),
+// measuring the change on the host as the host path does, and returns the
+// iteration it stops at (limit if it does not) and the last change it
+// measured.
+func stopAt(t *testing.T, rule Convergence, limit int, image func(k int) []float32, loss func(k int) float64) (int, float64) {
 	t.Helper()
 	c := newConvergenceCheck(rule)
 	var snapshot []float32
 	for k := 1; k <= limit; k++ {
 		x := image(k)
-		stop, err := c.after(k, limit, func() (float64, error) {
+		stop, err := c.after(k, limit, loss(k), func() (float64, error) {
 			if snapshot == nil {
 				snapshot = append([]float32(nil), x...)
 				return math.NaN(), nil
@@ -74,32 +75,56 @@ func TestConvergenceRuleSynthetic(t *testing.T) {
 			return x
 		}
 	}
+	// A loss that falls 10.5 % per window for ever, and one that levels
+	// off, 1 + 9·e^(−k/60): its decrease over the window ending at k is
+	// below 5 % from the first multiple of W where (L(k−W) − L(k))/L(k) is.
+	const steep = 0.998
+	settling := func(k int) float64 { return 1 + 9*math.Exp(-float64(k)/60) }
+	wantSettled := 0
+	for k := 2 * rule.Window; k < limit; k += rule.Window {
+		if (settling(k-rule.Window)-settling(k))/settling(k) < 0.05 {
+			wantSettled = k
+			break
+		}
+	}
+	require.Greater(t, wantSettled, 2*rule.Window)
+	flat := func(int) float64 { return 1e9 }
+	still := func(int) []float32 { return constant(n, 7) }
+	withLoss := Convergence{Window: 50, MaxChange: 2, MaxLossDecrease: 0.05}
 	cases := []struct {
 		name string
 		rule Convergence
 		seq  func(k int) []float32
+		loss func(k int) float64
 		want int
 	}{
-		{"flat: stops at the first comparison", rule, func(int) []float32 { return constant(n, 7) }, 2 * rule.Window},
-		{"slow drift below the threshold", rule, func(k int) []float32 { return constant(n, 0.03*float64(k)) }, 2 * rule.Window},
-		{"steady drift above the threshold", rule, func(k int) []float32 { return constant(n, 0.05*float64(k)) }, limit},
-		{"exponential descent", rule, func(k int) []float32 { return constant(n, A*math.Exp(-float64(k)/tau)) }, want},
+		{"flat: stops at the first comparison", rule, still, flat, 2 * rule.Window},
+		{"slow drift below the threshold", rule, func(k int) []float32 { return constant(n, 0.03*float64(k)) }, flat, 2 * rule.Window},
+		{"steady drift above the threshold", rule, func(k int) []float32 { return constant(n, 0.05*float64(k)) }, flat, limit},
+		{"exponential descent", rule, func(k int) []float32 { return constant(n, A*math.Exp(-float64(k)/tau)) }, flat, want},
 		// Independent noise of σ per channel changes a snapshot by σ√2 RMS.
-		{"noise of 2.8 levels RMS per window", rule, noisy(2), limit},
-		{"noise of 0.7 levels RMS per window", rule, noisy(0.5), 2 * rule.Window},
-		{"off", Convergence{}, func(int) []float32 { return constant(n, 7) }, limit},
-		{"a window of 1", Convergence{Window: 1, MaxChange: 2}, func(k int) []float32 { return constant(n, 10*float64(min(k, 7))) }, 8},
+		{"noise of 2.8 levels RMS per window", rule, noisy(2), flat, limit},
+		{"noise of 0.7 levels RMS per window", rule, noisy(0.5), flat, 2 * rule.Window},
+		{"off", Convergence{}, still, flat, limit},
+		{"a window of 1", Convergence{Window: 1, MaxChange: 2}, func(k int) []float32 { return constant(n, 10*float64(min(k, 7))) }, flat, 8},
+		// The loss condition: a still picture whose loss keeps falling
+		// does not stop; one whose loss levels off stops when it has.
+		{"still picture, falling loss, loss ignored", rule, still, func(k int) float64 { return 1e9 * math.Pow(steep, float64(k)) }, 2 * rule.Window},
+		{"still picture, falling loss", withLoss, still, func(k int) float64 { return 1e9 * math.Pow(steep, float64(k)) }, limit},
+		{"still picture, loss levelling off", withLoss, still, settling, wantSettled},
+		{"still picture, flat loss", withLoss, still, flat, 2 * rule.Window},
+		{"loss rising", withLoss, still, func(k int) float64 { return float64(k) }, 2 * rule.Window},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, last := stopAt(t, tc.rule, limit, tc.seq)
+			got, last := stopAt(t, tc.rule, limit, tc.seq, tc.loss)
 			assert.Equal(t, tc.want, got)
 			if got < limit {
 				assert.Less(t, last, tc.rule.MaxChange)
 			}
 		})
 	}
-	t.Logf("exponential descent A=%g τ=%g stops at %d", A, tau, want)
+	t.Logf("exponential descent A=%g τ=%g stops at %d; the settling loss at %d", A, tau, want, wantSettled)
 }
 
 // No comparison is made at the cap itself, and an error of the measure
@@ -109,7 +134,7 @@ func TestConvergenceRuleEdges(t *testing.T) {
 	calls := 0
 	change := func() (float64, error) { calls++; return 0, nil }
 	for k := 1; k <= 20; k++ {
-		stop, err := c.after(k, 20, change)
+		stop, err := c.after(k, 20, 1, change)
 		require.NoError(t, err)
 		assert.False(t, stop, "iteration %d", k)
 	}
@@ -117,13 +142,14 @@ func TestConvergenceRuleEdges(t *testing.T) {
 	assert.True(t, math.IsNaN(c.last))
 
 	boom := errors.New("session closed")
-	_, err := newConvergenceCheck(Convergence{Window: 1, MaxChange: 1}).after(1, 5, func() (float64, error) { return 0, boom })
+	_, err := newConvergenceCheck(Convergence{Window: 1, MaxChange: 1}).after(1, 5, 1, func() (float64, error) { return 0, boom })
 	assert.ErrorIs(t, err, boom)
 }
 
 func TestWithConvergenceValidation(t *testing.T) {
 	for _, c := range []Convergence{{Window: 0, MaxChange: 1}, {Window: -5, MaxChange: 1}, {Window: 10},
-		{Window: 10, MaxChange: -1}, {Window: 10, MaxChange: math.NaN()}, {Window: 10, MaxChange: math.Inf(1)}} {
+		{Window: 10, MaxChange: -1}, {Window: 10, MaxChange: math.NaN()}, {Window: 10, MaxChange: math.Inf(1)},
+		{Window: 10, MaxChange: 1, MaxLossDecrease: -0.1}, {Window: 10, MaxChange: 1, MaxLossDecrease: math.NaN()}} {
 		_, err := transfer(t, WithConvergence(c))
 		assert.ErrorIs(t, err, ErrInvalidOption, "%+v", c)
 		assert.ErrorContains(t, err, "WithConvergence")
@@ -232,14 +258,39 @@ func TestConvergenceCapAndOff(t *testing.T) {
 			assert.Len(t, res.History, tc.iter)
 		})
 	}
-	// The default rule ends a run that the off switch lets run on.
+	// The rule is on by default: an unconfigured run measures its
+	// picture (on the fixture network the loss still falls by more than
+	// the default's 5 % per window at 400 iterations, so both run on).
 	on, err := transfer(t, WithOptimizer(Adam(2)), WithIterations(400))
 	require.NoError(t, err)
 	off, err := transfer(t, WithOptimizer(Adam(2)), WithIterations(400), WithConvergence(Convergence{}))
 	require.NoError(t, err)
-	t.Logf("default rule: %d iterations (%s, change %.3f); off: %d", on.Iterations, on.Stop, on.Change, off.Iterations)
-	assert.Equal(t, StopConverged, on.Stop)
-	assert.Less(t, on.Iterations, 400)
+	t.Logf("default rule: %d iterations (%s, change %.3f, loss decrease %.3g); off: %d", on.Iterations, on.Stop, on.Change, on.LossDecrease, off.Iterations)
+	assert.False(t, math.IsNaN(on.Change), "the default rule compared the pictures")
+	assert.Greater(t, on.LossDecrease, DefaultConvergence.MaxLossDecrease)
 	assert.Equal(t, 400, off.Iterations)
 	assert.True(t, math.IsNaN(off.Change))
+}
+
+// The loss condition on the fixture network: Adam's picture settles
+// before its loss does, so the rule with MaxLossDecrease stops later than
+// without, and where it stops the loss fell by less than that fraction
+// over the last window (read from Result.History).
+func TestConvergenceWaitsForTheLoss(t *testing.T) {
+	const window = 10
+	pictureOnly, err := transfer(t, WithOptimizer(Adam(2)), WithIterations(1000), WithConvergence(Convergence{Window: window, MaxChange: 2}))
+	require.NoError(t, err)
+	both, err := transfer(t, WithOptimizer(Adam(2)), WithIterations(1000), WithConvergence(Convergence{Window: window, MaxChange: 2, MaxLossDecrease: 0.01}))
+	require.NoError(t, err)
+	t.Logf("picture only: %d iterations (loss decrease %.3g); with the loss: %d (%s, %.3g)", pictureOnly.Iterations, pictureOnly.LossDecrease,
+		both.Iterations, both.Stop, both.LossDecrease)
+	require.Equal(t, StopConverged, pictureOnly.Stop)
+	assert.Greater(t, pictureOnly.LossDecrease, 0.01, "the loss was still falling where the picture settled")
+	assert.Greater(t, both.Iterations, pictureOnly.Iterations)
+	if both.Stop == StopConverged {
+		n := both.Iterations
+		then, now := both.History[n-window-1].Loss, both.History[n-1].Loss
+		assert.Less(t, (then-now)/now, 0.01)
+		assert.InDelta(t, (then-now)/now, both.LossDecrease, 1e-9)
+	}
 }

@@ -37,8 +37,9 @@
 //
 // A run ends when its picture stops changing: every 50 iterations the image
 // is compared with the one 50 iterations before, and once the RMS change
-// per pixel channel is below DefaultConvergence.MaxChange grey levels the
-// run stops (WithConvergence; at every scale of a coarse-to-fine run). The
+// per pixel channel is below DefaultConvergence.MaxChange grey levels and
+// the loss fell by less than DefaultConvergence.MaxLossDecrease the run
+// stops (WithConvergence; at every scale of a coarse-to-fine run). The
 // comparison runs where the image lives, so the optimizer on a GPU sends one
 // scalar to Go. WithIterations is the cap; WithConvergence(Convergence{})
 // runs exactly that many iterations, as neural-style-tf does. Result.Stop

@@ -57,9 +57,10 @@ type Result struct {
 	// convergence, the early stop, the optimizer, or a cancellation.
 	Stop StopReason
 	// Change is the last RMS change of the picture that the convergence
-	// rule measured (WithConvergence), in grey levels over its Window; NaN
-	// if the rule is off or made no comparison.
-	Change float64
+	// rule measured (WithConvergence), in grey levels over its Window, and
+	// LossDecrease the loss's relative decrease over the same iterations;
+	// NaN if the rule is off or made no comparison.
+	Change, LossDecrease float64
 }
 
 // Transferer runs style transfers with one network, reusing the TensorFlow
@@ -777,7 +778,7 @@ func (m *monitor) iteration(iter int, loss float64, ev evaluation, evals int, re
 	if cfg.earlyStop > 0 && len(m.res.History) > 1 && math.Abs(prev-pr.Loss) <= cfg.earlyStop*math.Abs(pr.Loss) {
 		return errEarlyStop
 	}
-	converged, err := m.converge.after(iter, cfg.iterations, func() (float64, error) { return m.change(read) })
+	converged, err := m.converge.after(iter, cfg.iterations, loss, func() (float64, error) { return m.change(read) })
 	if err != nil {
 		return err
 	}
@@ -815,7 +816,7 @@ func (m *monitor) done(x []float32, loss float64, iters, evals int, gamma float6
 	res.Evaluations = evals
 	res.Loss = loss
 	res.Elapsed = time.Since(m.start)
-	res.Stop, res.Change = stop, m.converge.last
+	res.Stop, res.Change, res.LossDecrease = stop, m.converge.last, m.converge.lastDecrease
 	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("style: %w", err)
 	} else if err != nil {

@@ -47,7 +47,7 @@ var videoOnly = []string{"first-frame-iterations", "temporal-weight", "flow", "i
 
 // Options that do not change the graph a transfer needs, left out of the
 // group that orders the items.
-var notInGraph = []string{"iterations", "converge", "first-frame-iterations", "early-stop", "average", "seed", "noise-ratio",
+var notInGraph = []string{"iterations", "converge", "converge-loss", "first-frame-iterations", "early-stop", "average", "seed", "noise-ratio",
 	"init", "init-image", "quality", "color-match", "original-colors", "optimizer", "lr"}
 
 // batchItem is a manifest item parsed with stylize's own flags.

@@ -62,12 +62,13 @@ type flags struct {
 	gramNorm      string
 	styleLoss     string
 
-	iterations int
-	optimizer  string
-	lr         float64
-	earlyStop  float64
-	converge   float64
-	average    float64
+	iterations   int
+	optimizer    string
+	lr           float64
+	earlyStop    float64
+	converge     float64
+	convergeLoss float64
+	average      float64
 
 	maxSize        int
 	styleScale     float64
@@ -143,7 +144,8 @@ func newFlagSet() (*flag.FlagSet, *flags) {
 	fs.StringVar(&f.styleLoss, "style-loss", "", "style loss: gram (mean Gram matrices) or w2 (Wasserstein-2 between fitted Gaussians) (default gram)")
 
 	fs.IntVar(&f.iterations, "iterations", style.DefaultIterations, "most optimizer iterations (-converge usually stops sooner)")
-	fs.Float64Var(&f.converge, "converge", style.DefaultConvergence.MaxChange, fmt.Sprintf("stop when the picture changes by less than this many grey `levels` (RMS, 0–255 scale) over %d iterations (style.WithConvergence); 0 = off: run exactly -iterations", style.DefaultConvergence.Window))
+	fs.Float64Var(&f.converge, "converge", style.DefaultConvergence.MaxChange, fmt.Sprintf("stop when, over %d iterations, the picture changes by less than this many grey `levels` (RMS, 0–255 scale) and the loss by less than -converge-loss (style.WithConvergence); 0 = off: run exactly -iterations", style.DefaultConvergence.Window))
+	fs.Float64Var(&f.convergeLoss, "converge-loss", style.DefaultConvergence.MaxLossDecrease, "with -converge: the largest relative `decrease` of the loss over the window, e.g. 0.05 for 5 % (0: the loss is not looked at)")
 	fs.StringVar(&f.optimizer, "optimizer", "lbfgs", "optimizer: lbfgs or adam")
 	fs.Float64Var(&f.lr, "lr", 1, "Adam learning rate, in pixel units of the 0–255 scale (ignored by lbfgs)")
 	fs.Float64Var(&f.earlyStop, "early-stop", 0, "stop when the loss changes by less than this fraction in one iteration (0 = off)")
@@ -396,8 +398,10 @@ func (f *flags) validate(args []string) (*job, error) {
 		j.opts = append(j.opts, style.WithConvergence(style.Convergence{}))
 	case !finiteNonNegative(f.converge):
 		return nil, usagef("-converge %v: want a finite number of grey levels ≥ 0 (0 = off)", f.converge)
+	case !finiteNonNegative(f.convergeLoss):
+		return nil, usagef("-converge-loss %v: want a finite fraction ≥ 0 (0: the loss is not looked at)", f.convergeLoss)
 	default:
-		j.opts = append(j.opts, style.WithConvergence(style.Convergence{Window: style.DefaultConvergence.Window, MaxChange: f.converge}))
+		j.opts = append(j.opts, style.WithConvergence(style.Convergence{Window: style.DefaultConvergence.Window, MaxChange: f.converge, MaxLossDecrease: f.convergeLoss}))
 	}
 	if f.average != 0 {
 		j.opts = append(j.opts, style.WithAveraging(f.average))

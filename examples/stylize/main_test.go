@@ -291,6 +291,7 @@ func TestRunFailures(t *testing.T) {
 		{name: "zero iterations", args: []string{"-iterations", "0"}, code: 2, want: []string{"-iterations 0", "at least 1"}},
 		{name: "negative convergence", args: []string{"-converge", "-1"}, code: 2, want: []string{"-converge -1", "grey levels ≥ 0"}},
 		{name: "infinite convergence", args: []string{"-converge", "+Inf"}, code: 2, want: []string{"-converge +Inf"}},
+		{name: "negative loss convergence", args: []string{"-converge-loss", "-0.1"}, code: 2, want: []string{"-converge-loss -0.1", "fraction ≥ 0"}},
 		{name: "negative content weight", args: []string{"-content-weight", "-1"}, code: 2, want: []string{"-content-weight -1", "≥ 0"}},
 		{name: "NaN style weight", args: []string{"-style-weight", "NaN"}, code: 2, want: []string{"-style-weight NaN"}},
 		{name: "unknown layer", args: []string{"-style-layers", "relu1_1,conv9_9"}, code: 2, want: []string{"-style-layers", `"conv9_9"`}},
@@ -455,7 +456,7 @@ func TestRunConverge(t *testing.T) {
 		want     string // the stop line
 		exact    bool   // all -iterations ran
 	}{
-		{"a rule the fixture meets", "20", "stopped: converged (the picture changed by", false},
+		{"a rule the fixture meets", "20", "stopped: converged (over the last 50 iterations the picture changed by", false},
 		{"off", "0", "stopped: iteration limit", true},
 	}
 	for _, tc := range cases {
@@ -465,7 +466,7 @@ func TestRunConverge(t *testing.T) {
 			defer func() { testHookProgress = nil }()
 			args := []string{"-content", in.content, "-style", in.style, "-weights", fixtureWeights, "-max-size", "48",
 				"-iterations", "400", "-plot", "", "-out", filepath.Join(t.TempDir(), "out.png")}
-			args = append(args, "-converge", tc.converge, "-optimizer", "adam", "-lr", "2")
+			args = append(args, "-converge", tc.converge, "-converge-loss", "0", "-optimizer", "adam", "-lr", "2")
 			code, stdout, stderr := stylize(t, context.Background(), args...)
 			require.Equal(t, 0, code, "stderr: %s", stderr)
 			assert.Contains(t, stdout, tc.want)

@@ -439,7 +439,8 @@ func bases(paths []string) []string {
 // stopLine says why a run ended, with the convergence rule's last measure.
 func stopLine(res *style.Result) string {
 	if res.Stop == style.StopConverged {
-		return fmt.Sprintf("converged (the picture changed by %.2f grey levels RMS over the last %d iterations)", res.Change, style.DefaultConvergence.Window)
+		return fmt.Sprintf("converged (over the last %d iterations the picture changed by %.2f grey levels RMS and the loss by %.1f %%)",
+			style.DefaultConvergence.Window, res.Change, -100*res.LossDecrease)
 	}
 	return res.Stop.String()
 }
