@@ -15,9 +15,10 @@ judged):
   change         the RMS difference, in grey levels, between this checkpoint
                  and the one 50 iterations before (8-bit images, all channels).
 
-It then applies candidate rules offline (a window W of 25 or 50 iterations and
-a largest RMS change m over it: stop at the first multiple of W from 2W on
-where the change over the last W iterations is below m), which is exact for
+It then applies candidate rules offline (a window W, a largest RMS change m
+and a largest relative loss decrease e over it: stop at the first multiple of
+W from 2W on where the change over the last W iterations is below m and the
+loss fell by less than e, 0 meaning any), which is exact for
 the library's rule (style.Convergence) because a rule only stops a run: the
 iterations before the stop are the same. For each it reports the stopping
 iteration, its time as a fraction of the full run's, and the judge's style
@@ -43,8 +44,8 @@ import judge  # noqa: E402
 IMAGES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "images")
 EVERY = 25
 CHANGE_OVER = 50
-DEFAULT = (50, 2.0)  # style.DefaultConvergence
-CANDIDATES = [(w, m) for w in (25, 50) for m in (1.0, 1.5, 2.0, 3.0, 4.0)]
+DEFAULT = (50, 5.0, 0.05)  # style.DefaultConvergence: window, grey levels, loss decrease
+CANDIDATES = [(50, m, e) for m in (3.0, 4.0, 5.0, 6.0, 8.0) for e in (0.0, 0.05)] + [(25, 3.0, 0.03)]
 
 
 def rms(a, b):
@@ -91,14 +92,16 @@ def judge_pair(net, folder):
     return [rows[k] for k in sorted(rows)]
 
 
-def stop_at(folder, rows, window, most):
-    """The iteration where rule (window, most) stops the run of folder."""
+def stop_at(folder, rows, window, most, decrease=0.0):
+    """The iteration where rule (window, most, decrease) stops the run of folder."""
     last = rows[-1]["iteration"]
+    loss = {r["iteration"]: r["loss"] for r in rows}
     for k in range(2 * window, last, window):
         a, b = (os.path.join(folder, "iter%04d.png" % i) for i in (k, k - window))
-        if not (os.path.exists(a) and os.path.exists(b)):
+        if not (os.path.exists(a) and os.path.exists(b)) or k not in loss or k - window not in loss:
             continue
-        if rms(load(a), load(b)) < most:
+        settled = decrease == 0 or (loss[k - window] - loss[k]) / abs(loss[k]) < decrease
+        if rms(load(a), load(b)) < most and settled:
             return k
     return last
 
@@ -178,7 +181,7 @@ def main():
             continue
         pairs.append((os.path.basename(folder), folder, rows))
     print("| pair | iterations | s per iteration | style score at the end | " +
-          " | ".join("W %d, m %g" % c for c in CANDIDATES) + " |")
+          " | ".join("W %d, m %g, e %g" % c for c in CANDIDATES) + " |")
     print("|---|---|---|---|" + "---|" * len(CANDIDATES))
     summary = {c: [] for c in CANDIDATES}
     for name, folder, rows in pairs:
@@ -203,7 +206,7 @@ def main():
             continue
         t = np.mean([x[1] for x in summary[c]])
         worst = min(x[2] for x in summary[c])
-        print("| W %d, m %g | %.2f | %.1f× | %+.1f %% |" % (c[0], c[1], t, 1 / t, 100 * worst))
+        print("| W %d, m %g, e %g | %.2f | %.1f× | %+.1f %% |" % (c[0], c[1], c[2], t, 1 / t, 100 * worst))
     if a.out:
         os.makedirs(a.out, exist_ok=True)
         plot(pairs, a.out)
