@@ -22,7 +22,9 @@
 //	-content-norm N          tutorial, mean or half (neural-style-tf's 1, 2, 3; default tutorial)
 //	-gram-norm N             tutorial or mean (default tutorial)
 //	-style-loss gram|w2      style term: mean Gram matrices, or Wasserstein-2 between fitted Gaussians (default gram)
-//	-iterations N            optimizer iterations (default 1000)
+//	-iterations N            most optimizer iterations (default 1000; -converge usually stops sooner)
+//	-converge LEVELS         stop when, over 50 iterations, the picture changes by less than LEVELS grey levels RMS
+//	                         and the loss by less than -converge-loss (default 5 and 0.05; -converge 0: exactly -iterations)
 //	-optimizer lbfgs|adam    (default lbfgs)
 //	-lr R                    Adam's learning rate (default 1)
 //	-early-stop TOL          stop when the loss changes by less than TOL relatively (default off)
@@ -48,9 +50,10 @@
 //	-device D                TensorFlow device, e.g. /cpu:0 or /gpu:0 (default the first GPU TensorFlow sees, else the CPU)
 //	-list-devices            print the runtime (TensorFlow version, CPU-only or CUDA build) and its devices, and exit
 //	-threads N|INTRA,INTER   TensorFlow thread pools (default one per core)
-//	-memory-limit SIZE       memory the run may use: bytes, or 8GiB, 20GB, … (default: the machine's available memory,
-//	                         85% of MemAvailable); the memory model picks untiled or tiled evaluation to fit, and a request
-//	                         that cannot fit is refused at once, naming the memory needed and available
+//	-memory-limit SIZE       memory the run may use: bytes, or 8GiB, 20GB, …; on a GPU the GPU's (default: the machine's
+//	                         available memory, 85% of MemAvailable; on a GPU what TensorFlow reports for it); the memory
+//	                         model picks untiled or tiled evaluation to fit, and a request that cannot fit is refused at
+//	                         once, naming the memory (the GPU's or the host's) needed and available
 //	-tile N, -halo N         tiled evaluation with N-pixel tiles and halo (default 0: the memory model's choice; -tile -1: never)
 //	-single-pass             tiled, one pass per tile (the style residuals predicted from the last evaluations; needs -optimizer adam)
 //	-quiet                   print nothing but errors
