@@ -42,6 +42,8 @@ type Result struct {
 	// HostBytesPerIter is style.Result.HostBytesPerIteration: the bytes an
 	// iteration moved between Go and TensorFlow in steady state.
 	HostBytesPerIter float64 `json:"host_bytes_per_iter"`
+	// Device is style.Result.Device, where the network ran ("/device:GPU:0").
+	Device string `json:"device"`
 }
 
 func main() {
@@ -169,6 +171,7 @@ func run(model *vgg.Model, content, painting image.Image, size, iters int, opt s
 	}
 	res.Evals = out.Evaluations
 	res.HostBytesPerIter = out.HostBytesPerIteration
+	res.Device = out.Device
 	res.PeakRSSMB = peakRSSMB()
 	return res, out.Image, nil
 }
