@@ -15,7 +15,7 @@
 //	go run ./bench/video -in vtest.avi -frames 8 -max-size 192 DIR…
 //
 // The input frames are read from -in and resized to -max-size as the
-// Stylizer does (imageio.Resize). A folder named "input" scores the input
+// Stylizer does (imageio.Resize); -input-out DIR writes them as PNGs. A folder named "input" scores the input
 // frames against themselves (fidelity 1).
 package main
 
@@ -36,14 +36,15 @@ func main() {
 	in := flag.String("in", "", "input video file or folder of frames")
 	frames := flag.Int("frames", 8, "number of frames to score")
 	maxSize := flag.Int("max-size", 192, "working size (longest side, pixels)")
+	inputOut := flag.String("input-out", "", "also write the resized input frames to this folder (frame_00001.png, …)")
 	flag.Parse()
-	if err := run(*in, *frames, *maxSize, flag.Args()); err != nil {
+	if err := run(*in, *frames, *maxSize, *inputOut, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/video:", err)
 		os.Exit(1)
 	}
 }
 
-func run(in string, n, maxSize int, dirs []string) error {
+func run(in string, n, maxSize int, inputOut string, dirs []string) error {
 	src, err := video.OpenFrames(in)
 	if err != nil {
 		return err
@@ -65,6 +66,11 @@ func run(in string, n, maxSize int, dirs []string) error {
 			return err
 		}
 		inputs, grays = append(inputs, video.PlanarOf(small)), append(grays, g)
+		if inputOut != "" {
+			if err := writePNG(filepath.Join(inputOut, video.FrameName(len(inputs))), small); err != nil {
+				return err
+			}
+		}
 	}
 	flow := video.DIS{Preset: video.DISMedium}
 	var bwds []*video.Flow
@@ -131,4 +137,19 @@ func readPNG(path string) (image.Image, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return img, nil
+}
+
+func writePNG(path string, img image.Image) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
