@@ -114,8 +114,9 @@ type Frame struct {
 	Image *image.RGBA
 	// Result is style's result for the frame (losses, iterations).
 	Result *style.Result
-	// Mask is the consistency mask of the frame (Consistency), nil for the
-	// first frame; Consistent the fraction of its pixels that are 1.
+	// Mask is the consistency mask of the frame (Consistency, then
+	// Photometric unless Config.PhotometricThreshold turns it off), nil for
+	// the first frame; Consistent the fraction of its pixels that are 1.
 	Mask       []float32
 	Consistent float64
 	// WarpingError is the temporal error of the output: WarpingError of
