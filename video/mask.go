@@ -1,6 +1,9 @@
 package video
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Consistency returns the mask of the pixels of frame t whose motion can be
 // trusted, after Ruder et al. (section 3.1): 1 where the flow passes the
@@ -63,4 +66,31 @@ func Consistency(fwd, bwd *Flow) ([]float32, error) {
 		}
 	}
 	return mask, nil
+}
+
+// Photometric clears, in a consistency mask of frame t (Consistency), the
+// pixels whose flow does not carry frame t−1's colour to them: with prev and
+// cur the input frames t−1 and t (3-channel Planar images on the 0–255
+// scale) and bwd the backward flow from t to t−1, a pixel x is set to 0 when
+// the grey level (0.299 R + 0.587 G + 0.114 B) of cur at x differs by more
+// than threshold from that of prev warped by bwd (Warp) at x. The
+// forward–backward check of Consistency passes where both flows agree on a
+// wrong motion, as when they miss a walking person altogether; this check
+// catches that. mask is modified in place.
+func Photometric(mask []float32, prev, cur *Planar, bwd *Flow, threshold float64) error {
+	if prev.C != 3 || cur.C != 3 || prev.W != cur.W || prev.H != cur.H || len(mask) != cur.W*cur.H {
+		return fmt.Errorf("video: photometric check of frames of %d×%d×%d and %d×%d×%d with a mask of %d",
+			prev.W, prev.H, prev.C, cur.W, cur.H, cur.C, len(mask))
+	}
+	warped, err := Warp(prev, bwd)
+	if err != nil {
+		return err
+	}
+	gw, gc := grey(warped), grey(cur)
+	for i := range mask {
+		if math.Abs(gc[i]-gw[i]) > threshold {
+			mask[i] = 0
+		}
+	}
+	return nil
 }

@@ -28,6 +28,23 @@ const (
 	// DefaultFirstFrameIterations is the iteration count of the first
 	// frame (neural-style-tf: --first_frame_iterations 2000).
 	DefaultFirstFrameIterations = 300
+	// DefaultPhotometricThreshold is Config.PhotometricThreshold's
+	// default, in grey levels (0–255).
+	DefaultPhotometricThreshold = 20
+)
+
+// WarmStart selects the image a frame after the first starts from.
+type WarmStart int
+
+const (
+	// WarmStartMasked starts from the previous output warped by the flow
+	// where the consistency mask is 1 and from the frame itself (the
+	// content image) where it is 0, so that disoccluded pixels and pixels
+	// whose flow failed do not start from a smeared warp. The default.
+	WarmStartMasked WarmStart = iota
+	// WarmStartWarped starts from the warped previous output everywhere, as
+	// Ruder et al. and neural-style-tf do.
+	WarmStartWarped
 )
 
 // Config configures a Stylizer. The zero value of every field means its
@@ -51,6 +68,22 @@ type Config struct {
 	// Flow computes the optical flow between consecutive frames. Default
 	// DIS{Preset: DISMedium}.
 	Flow FlowMethod
+	// FlowMaxSize is the longest side in pixels of the frames the flow is
+	// computed on; the flow is then resized to the working size (MaxSize)
+	// with its vectors scaled (Flow.Resize). Frames are never enlarged for
+	// the flow: the default, 0, computes it at the input frames' own size,
+	// where a walking person is wide enough for the flow to follow; a value
+	// ≤ MaxSize computes it at the working size.
+	FlowMaxSize int
+	// WarmStart is where frames after the first start. Default
+	// WarmStartMasked.
+	WarmStart WarmStart
+	// PhotometricThreshold, in grey levels (0–255), adds a check to the
+	// consistency mask: a pixel whose grey level in the frame differs by
+	// more than this from the previous frame's warped by the flow is 0 (the
+	// flow missed its motion, as when it passes over a walking person).
+	// Default DefaultPhotometricThreshold; negative turns the check off.
+	PhotometricThreshold float64
 	// Independent stylizes every frame on its own, from style's initial
 	// image and without the temporal loss: the frame-by-frame baseline that
 	// video mode is measured against. The flow is still computed, for
@@ -81,8 +114,9 @@ type Frame struct {
 	Image *image.RGBA
 	// Result is style's result for the frame (losses, iterations).
 	Result *style.Result
-	// Mask is the consistency mask of the frame (Consistency), nil for the
-	// first frame; Consistent the fraction of its pixels that are 1.
+	// Mask is the consistency mask of the frame (Consistency, then
+	// Photometric unless Config.PhotometricThreshold turns it off), nil for
+	// the first frame; Consistent the fraction of its pixels that are 1.
 	Mask       []float32
 	Consistent float64
 	// WarpingError is the temporal error of the output: WarpingError of
@@ -102,7 +136,8 @@ type Stylizer struct {
 	mean     [3]float32
 	index    int // frames stylized (or resumed) so far
 	w, h     int
-	prevGray *Gray
+	prevGray *Gray   // the previous input at the flow's size
+	prevIn   *Planar // the previous input at the working size
 	prevOut  *Planar
 }
 
@@ -139,6 +174,18 @@ func NewStylizer(t *style.Transferer, cfg Config) (*Stylizer, error) {
 	if cfg.Flow == nil {
 		cfg.Flow = DIS{Preset: DISMedium}
 	}
+	if cfg.FlowMaxSize < 0 {
+		return nil, fmt.Errorf("video: Config.FlowMaxSize %d, want ≥ 0", cfg.FlowMaxSize)
+	}
+	if cfg.WarmStart != WarmStartMasked && cfg.WarmStart != WarmStartWarped {
+		return nil, fmt.Errorf("video: Config.WarmStart %d, want WarmStartMasked or WarmStartWarped", cfg.WarmStart)
+	}
+	switch th := cfg.PhotometricThreshold; {
+	case math.IsNaN(th) || math.IsInf(th, 0):
+		return nil, fmt.Errorf("video: Config.PhotometricThreshold %g, want a finite threshold", th)
+	case th == 0:
+		cfg.PhotometricThreshold = DefaultPhotometricThreshold
+	}
 	return &Stylizer{t: t, cfg: cfg, mean: t.Model().MeanPixel()}, nil
 }
 
@@ -164,11 +211,11 @@ func (s *Stylizer) Resume(index int, input, output image.Image) error {
 		}
 		return fmt.Errorf("video: resume: the stylized frame %d is %d×%d, want %d×%d at max size %d", index, ob.Dx(), ob.Dy(), b.Dx(), b.Dy(), s.cfg.MaxSize)
 	}
-	gray, err := ToGray(in)
+	gray, err := s.flowGray(input, in)
 	if err != nil {
 		return err
 	}
-	s.prevGray, s.prevOut = gray, PlanarOf(output)
+	s.prevGray, s.prevIn, s.prevOut = gray, planarOf(in), PlanarOf(output)
 	s.w, s.h = b.Dx(), b.Dy()
 	s.index = index
 	return nil
@@ -193,6 +240,25 @@ func (s *Stylizer) fit(frame image.Image) (*image.RGBA, error) {
 	return img, nil
 }
 
+// flowGray returns the grey levels the flow is computed on: frame at
+// FlowMaxSize (at most its own size), or img, the frame at the working
+// size, when that is no smaller.
+func (s *Stylizer) flowGray(frame image.Image, img *image.RGBA) (*Gray, error) {
+	fb := frame.Bounds()
+	size := max(fb.Dx(), fb.Dy())
+	if s.cfg.FlowMaxSize > 0 {
+		size = min(size, s.cfg.FlowMaxSize)
+	}
+	if size <= s.cfg.MaxSize {
+		return ToGray(img)
+	}
+	big, err := imageio.Resize(frame, size)
+	if err != nil {
+		return nil, fmt.Errorf("video: frame %d for the flow: %w", s.index+1, err)
+	}
+	return ToGray(big)
+}
+
 // Next stylizes the next frame. On an error (a cancelled ctx included) the
 // Stylizer is unchanged, so the same frame can be given again.
 func (s *Stylizer) Next(ctx context.Context, frame image.Image) (*Frame, error) {
@@ -203,10 +269,11 @@ func (s *Stylizer) Next(ctx context.Context, frame image.Image) (*Frame, error) 
 	}
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
-	gray, err := ToGray(img)
+	gray, err := s.flowGray(frame, img)
 	if err != nil {
 		return nil, err
 	}
+	in := planarOf(img)
 	index := s.index + 1
 	out := &Frame{Index: index, WarpingError: math.NaN()}
 
@@ -221,8 +288,21 @@ func (s *Stylizer) Next(ctx context.Context, frame image.Image) (*Frame, error) 
 		if bwd, err = s.cfg.Flow.Flow(gray, s.prevGray, index, true); err != nil {
 			return nil, fmt.Errorf("video: backward flow out of frame %d: %w", index, err)
 		}
+		if gray.W != w || gray.H != h {
+			if fwd, err = fwd.Resize(w, h); err != nil {
+				return nil, err
+			}
+			if bwd, err = bwd.Resize(w, h); err != nil {
+				return nil, err
+			}
+		}
 		if out.Mask, err = Consistency(fwd, bwd); err != nil {
 			return nil, err
+		}
+		if s.cfg.PhotometricThreshold > 0 {
+			if err := Photometric(out.Mask, s.prevIn, in, bwd, s.cfg.PhotometricThreshold); err != nil {
+				return nil, err
+			}
 		}
 		if warped, err = Warp(s.prevOut, bwd); err != nil {
 			return nil, err
@@ -243,7 +323,15 @@ func (s *Stylizer) Next(ctx context.Context, frame image.Image) (*Frame, error) 
 			for i, v := range warped.Pix {
 				target.Pix[i] = v - s.mean[i%3]
 			}
-			opts = append(opts, style.WithInitImage(warped.rgba()))
+			init := warped
+			if s.cfg.WarmStart == WarmStartMasked {
+				init = &Planar{W: w, H: h, C: 3, Pix: make([]float32, len(warped.Pix))}
+				for i, v := range warped.Pix {
+					m := mask[i/3]
+					init.Pix[i] = m*v + (1-m)*in.Pix[i]
+				}
+			}
+			opts = append(opts, style.WithInitImage(init.rgba()))
 		}
 		term, err := TemporalTerm(s.cfg.TemporalWeight, target, mask)
 		if err != nil {
@@ -267,7 +355,7 @@ func (s *Stylizer) Next(ctx context.Context, frame image.Image) (*Frame, error) 
 		}
 	}
 	out.Image, out.Result = res.Image, res
-	s.prevGray, s.prevOut, s.index, s.w, s.h = gray, cur, index, w, h
+	s.prevGray, s.prevIn, s.prevOut, s.index, s.w, s.h = gray, in, cur, index, w, h
 	out.Elapsed = time.Since(start)
 	return out, nil
 }

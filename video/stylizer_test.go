@@ -154,6 +154,9 @@ func TestStylizerErrors(t *testing.T) {
 		{Config{Style: stripes(8, 8), TemporalWeight: math.NaN()}, "TemporalWeight NaN"},
 		{Config{Style: stripes(8, 8), Iterations: -1}, "iterations -1"},
 		{Config{Style: stripes(8, 8), MaxSize: -3}, "MaxSize -3"},
+		{Config{Style: stripes(8, 8), FlowMaxSize: -1}, "Config.FlowMaxSize -1, want ≥ 0"},
+		{Config{Style: stripes(8, 8), WarmStart: 7}, "Config.WarmStart 7"},
+		{Config{Style: stripes(8, 8), PhotometricThreshold: math.Inf(1)}, "Config.PhotometricThreshold +Inf"},
 	} {
 		_, err := NewStylizer(tr, tc.cfg)
 		assert.ErrorContains(t, err, tc.msg)

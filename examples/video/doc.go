@@ -24,6 +24,15 @@
 //	-flow dis|farneback|DIR     optical flow: OpenCV's DIS (medium preset, the default) or
 //	                            Farnebäck, or a folder of .flo files named
 //	                            forward_<i-1>_<i>.flo and backward_<i>_<i-1>.flo
+//	-flow-size PX               longest side of the frames the flow is computed on, then
+//	                            resized to the working size (default 0: the input's own
+//	                            size; ≤ -max-size: the working size, as before #26)
+//	-warm-start masked|warped   where later frames start: the warped previous output where
+//	                            the consistency mask is 1 and the frame elsewhere (masked,
+//	                            the default), or the warped output everywhere (Ruder et al.)
+//	-photometric-threshold L    grey levels (0–255, default 20) above which a pixel whose flow
+//	                            does not carry the previous frame's grey level leaves the
+//	                            consistency mask; 0 or negative: off
 //	-independent                stylize every frame on its own (no warm start, no
 //	                            temporal loss): the flickering baseline
 //	-resume                     keep the frames already in -out and continue after them

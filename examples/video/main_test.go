@@ -151,6 +151,9 @@ func TestBadInput(t *testing.T) {
 		{"bad video-out", []string{"-in", good, "-video-out", "x.gif"}, 2, `-video-out "x.gif"`},
 		{"bad layer", []string{"-in", good, "-style-layers", "relu9_9"}, 2, "relu9_9"},
 		{"bad weight", []string{"-in", good, "-temporal-weight", "-1"}, 2, "-temporal-weight -1"},
+		{"bad warm start", []string{"-in", good, "-warm-start", "blend"}, 2, `-warm-start "blend": want masked or warped`},
+		{"bad flow size", []string{"-in", good, "-flow-size", "-5"}, 2, "-flow-size -5"},
+		{"bad photometric threshold", []string{"-in", good, "-photometric-threshold", "NaN"}, 2, "-photometric-threshold NaN"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

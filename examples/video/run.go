@@ -39,6 +39,9 @@ type options struct {
 	fps                                         float64
 	frames, maxSize, iterations, firstIters     int
 	temporalWeight                              float64
+	flowSize                                    int
+	warmStart                                   string
+	photometric                                 float64
 	independent, resume, quiet                  bool
 	contentWeight, styleWeight, tvWeight, lr    float64
 	contentLayers, styleLayers, pooling, init   string
@@ -62,6 +65,9 @@ func newFlagSet() (*flag.FlagSet, *options) {
 	fs.IntVar(&o.firstIters, "first-frame-iterations", video.DefaultFirstFrameIterations, "optimizer iterations of the first frame")
 	fs.Float64Var(&o.temporalWeight, "temporal-weight", video.DefaultTemporalWeight, "weight of the temporal loss")
 	fs.StringVar(&o.flow, "flow", "dis", "optical flow: dis, farneback, or a `folder` of .flo files (forward_<i-1>_<i>.flo, backward_<i>_<i-1>.flo)")
+	fs.IntVar(&o.flowSize, "flow-size", 0, "longest side in `pixels` of the frames the flow is computed on (0 = the input's own size; ≤ -max-size = the working size)")
+	fs.StringVar(&o.warmStart, "warm-start", "masked", "where frames after the first start: masked (the warped previous output where the flow is consistent, the frame elsewhere) or warped (the warped previous output everywhere)")
+	fs.Float64Var(&o.photometric, "photometric-threshold", video.DefaultPhotometricThreshold, "grey `levels` (0–255) above which a pixel whose flow does not carry the previous frame's colour leaves the consistency mask (0 or negative: off)")
 	fs.BoolVar(&o.independent, "independent", false, "stylize every frame on its own (no warm start, no temporal loss), the baseline")
 	fs.BoolVar(&o.resume, "resume", false, "keep the frames already in -out and continue after the last one")
 	fs.Float64Var(&o.contentWeight, "content-weight", style.DefaultContentWeight, "weight α of the content loss")
@@ -232,6 +238,23 @@ func (o *options) run(ctx context.Context, stdout io.Writer) (err error) {
 		return usagef("-temporal-weight %v: want a finite weight > 0 (use -independent to turn it off)", o.temporalWeight)
 	case o.fps < 0 || math.IsNaN(o.fps):
 		return usagef("-fps %v: want a frame rate > 0", o.fps)
+	case o.flowSize < 0:
+		return usagef("-flow-size %d: want 0 or a size in pixels", o.flowSize)
+	case math.IsNaN(o.photometric) || math.IsInf(o.photometric, 0):
+		return usagef("-photometric-threshold %v: want a finite number", o.photometric)
+	}
+	var warm video.WarmStart
+	switch o.warmStart {
+	case "masked":
+		warm = video.WarmStartMasked
+	case "warped":
+		warm = video.WarmStartWarped
+	default:
+		return usagef("-warm-start %q: want masked or warped", o.warmStart)
+	}
+	photometric := o.photometric
+	if photometric == 0 {
+		photometric = -1 // 0 on the command line: off, not the default
 	}
 	styleOpts, err := o.styleOptions()
 	if err != nil {
@@ -327,7 +350,8 @@ func (o *options) run(ctx context.Context, stdout io.Writer) (err error) {
 			}
 			if st, err = video.NewStylizer(tr, video.Config{
 				Style: styleImg, MaxSize: o.maxSize, Iterations: o.iterations, FirstFrameIterations: o.firstIters,
-				TemporalWeight: o.temporalWeight, Flow: flow, Independent: o.independent, Options: styleOpts,
+				TemporalWeight: o.temporalWeight, Flow: flow, FlowMaxSize: o.flowSize, WarmStart: warm,
+				PhotometricThreshold: photometric, Independent: o.independent, Options: styleOpts,
 				Progress: progress,
 			}); err != nil {
 				return err
