@@ -5,7 +5,8 @@
     "$PY" bench/converge/analyse.py -weights "$(make -s weights | tail -n 1)" [-out docs/convergence] /tmp/converge
 
 For every pair folder (photo-painting, with losses.jsonl and iterNNNN.png every
-25 iterations up to the last) and every checkpoint it records, in
+25 iterations up to the last) it records, for the checkpoints every 50
+iterations, the last, and those where a candidate rule stops, in
 <folder>/checkpoints.jsonl (kept between runs, so only new checkpoints are
 judged):
 
@@ -21,9 +22,10 @@ W from 2W on where the change over the last W iterations is below m and the
 loss fell by less than e, 0 meaning any), which is exact for
 the library's rule (style.Convergence) because a rule only stops a run: the
 iterations before the stop are the same. For each it reports the stopping
-iteration, its time as a fraction of the full run's, and the judge's style
+iteration, its time as a fraction of the full run's (counted in evaluations,
+which a loaded machine does not distort), and the judge's style
 score against the full run's. It writes -out/curves.png (loss, style score and
-change against the iteration, one line per pair), -out/pairs.png (for each
+change against the iteration, one line per pair), -out/pairs.jpg (for each
 pair, the picture at the default rule's stop and at the last iteration, side
 by side) and prints a Markdown report.
 """
@@ -57,53 +59,72 @@ def load(path):
     return np.asarray(Image.open(path).convert("RGB"))
 
 
-def judge_pair(net, folder):
-    """Fills folder/checkpoints.jsonl and returns its rows, by iteration."""
-    name = os.path.basename(folder.rstrip("/"))
-    photo, painting = name.split("-", 1)
-    content = Image.open(os.path.join(IMAGES, photo + ".jpg"))
-    style = Image.open(os.path.join(IMAGES, painting + ".jpg"))
-    losses = {}
-    with open(os.path.join(folder, "losses.jsonl")) as f:
-        for line in f:
-            r = json.loads(line)
-            losses[r["iteration"]] = r
-    shots = sorted(int(os.path.basename(p)[4:8]) for p in glob.glob(os.path.join(folder, "iter*.png")))
-    cache_path = os.path.join(folder, "checkpoints.jsonl")
-    rows = {}
-    if os.path.exists(cache_path):
-        with open(cache_path) as f:
+class Pair:
+    """One folder of bench/converge/run.sh: its losses, its checkpoints and
+    the judge's scores, computed when first asked for and kept in
+    <folder>/checkpoints.jsonl."""
+
+    def __init__(self, net, folder):
+        self.net, self.folder = net, folder
+        self.name = os.path.basename(folder.rstrip("/"))
+        photo, painting = self.name.split("-", 1)
+        self.content = Image.open(os.path.join(IMAGES, photo + ".jpg"))
+        self.style = Image.open(os.path.join(IMAGES, painting + ".jpg"))
+        self.losses = {}
+        with open(os.path.join(folder, "losses.jsonl")) as f:
             for line in f:
                 r = json.loads(line)
-                rows[r["iteration"]] = r
-    with open(cache_path, "a") as cache:
-        for k in shots:
-            if k in rows or k not in losses:
-                continue
-            img = Image.open(os.path.join(folder, "iter%04d.png" % k))
-            st, drift = judge.score(net, content, style, img)
-            r = {"iteration": k, "loss": losses[k]["loss"], "elapsed_s": losses[k]["elapsed_s"],
+                self.losses[r["iteration"]] = r
+        self.shots = sorted(k for k in (int(os.path.basename(p)[4:8]) for p in glob.glob(os.path.join(folder, "iter*.png")))
+                            if k in self.losses)
+        self.cache_path = os.path.join(folder, "checkpoints.jsonl")
+        self.judged = {}
+        if os.path.exists(self.cache_path):
+            with open(self.cache_path) as f:
+                for line in f:
+                    r = json.loads(line)
+                    self.judged[r["iteration"]] = r
+
+    def image(self, k):
+        return os.path.join(self.folder, "iter%04d.png" % k)
+
+    @property
+    def last(self):
+        return self.shots[-1]
+
+    def row(self, k):
+        """The checkpoint after iteration k: loss, evaluations, elapsed_s,
+        change (RMS over the last CHANGE_OVER iterations, None at the start),
+        style_score and content_drift (bench/judge.py)."""
+        if k not in self.judged:
+            st, drift = judge.score(self.net, self.content, self.style, Image.open(self.image(k)))
+            r = {"iteration": k, "loss": self.losses[k]["loss"], "elapsed_s": self.losses[k]["elapsed_s"],
                  "style_score": st, "content_drift": drift}
-            back = os.path.join(folder, "iter%04d.png" % (k - CHANGE_OVER))
-            r["change"] = rms(load(os.path.join(folder, "iter%04d.png" % k)), load(back)) if os.path.exists(back) else None
-            cache.write(json.dumps(r) + "\n")
-            cache.flush()
-            rows[k] = r
-    return [rows[k] for k in sorted(rows)]
+            back = self.image(k - CHANGE_OVER)
+            r["change"] = rms(load(self.image(k)), load(back)) if os.path.exists(back) else None
+            with open(self.cache_path, "a") as cache:
+                cache.write(json.dumps(r) + "\n")
+            self.judged[k] = r
+        r = dict(self.judged[k])
+        r["evaluations"] = self.losses[k]["evaluations"]
+        return r
+
+    def curve(self):
+        """The rows every CHANGE_OVER iterations and at the last."""
+        return [self.row(k) for k in self.shots if k % CHANGE_OVER == 0 or k == self.last]
 
 
-def stop_at(folder, rows, window, most, decrease=0.0):
-    """The iteration where rule (window, most, decrease) stops the run of folder."""
-    last = rows[-1]["iteration"]
-    loss = {r["iteration"]: r["loss"] for r in rows}
-    for k in range(2 * window, last, window):
-        a, b = (os.path.join(folder, "iter%04d.png" % i) for i in (k, k - window))
+def stop_at(pair, window, most, decrease=0.0):
+    """The iteration where rule (window, most, decrease) stops the run of pair."""
+    loss = {k: pair.losses[k]["loss"] for k in pair.shots}
+    for k in range(2 * window, pair.last, window):
+        a, b = pair.image(k), pair.image(k - window)
         if not (os.path.exists(a) and os.path.exists(b)) or k not in loss or k - window not in loss:
             continue
         settled = decrease == 0 or (loss[k - window] - loss[k]) / abs(loss[k]) < decrease
         if rms(load(a), load(b)) < most and settled:
             return k
-    return last
+    return pair.last
 
 
 def plot(pairs, out):
@@ -111,14 +132,15 @@ def plot(pairs, out):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
-    for name, folder, rows in pairs:
+    for pair in pairs:
+        rows, name = pair.curve(), pair.name
         it = [r["iteration"] for r in rows]
         final = rows[-1]
         line, = axes[0].plot(it, [r["loss"] / final["loss"] for r in rows], label=name)
         axes[1].plot(it, [r["style_score"] / final["style_score"] for r in rows], color=line.get_color())
         ch = [(r["iteration"], r["change"]) for r in rows if r["change"] is not None]
         axes[2].plot([c[0] for c in ch], [c[1] for c in ch], color=line.get_color())
-        s = stop_at(folder, rows, *DEFAULT)
+        s = stop_at(pair, *DEFAULT)
         for ax in axes:
             ax.axvline(s, color=line.get_color(), lw=0.8, ls=":")
     axes[0].set_yscale("log")
@@ -138,11 +160,10 @@ def plot(pairs, out):
 
 def pictures(pairs, out):
     tiles = []
-    for name, folder, rows in pairs:
-        s = stop_at(folder, rows, *DEFAULT)
-        last = rows[-1]["iteration"]
-        a = Image.open(os.path.join(folder, "iter%04d.png" % s)).convert("RGB")
-        b = Image.open(os.path.join(folder, "iter%04d.png" % last)).convert("RGB")
+    for pair in pairs:
+        name, s, last = pair.name, stop_at(pair, *DEFAULT), pair.last
+        a = Image.open(pair.image(s)).convert("RGB")
+        b = Image.open(pair.image(last)).convert("RGB")
         h = 200
         a = a.resize((round(a.width * h / a.height), h), Image.LANCZOS)
         b = b.resize((round(b.width * h / b.height), h), Image.LANCZOS)
@@ -162,51 +183,50 @@ def pictures(pairs, out):
         for i, t in enumerate(r):
             sheet.paste(t, (i * (w + 16), y))
         y += max(t.height for t in r) + 12
-    sheet.save(os.path.join(out, "pairs.png"), optimize=True)
+    sheet.save(os.path.join(out, "pairs.jpg"), quality=88)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-weights", required=True)
-    ap.add_argument("-out", default="", help="folder for curves.png and pairs.png (none: no pictures)")
+    ap.add_argument("-out", default="", help="folder for curves.png and pairs.jpg (none: no pictures)")
     ap.add_argument("root")
     a = ap.parse_args()
     net = judge.load_net(a.weights)
-    pairs = []
-    for folder in sorted(glob.glob(os.path.join(a.root, "*-*"))):
-        if not os.path.exists(os.path.join(folder, "losses.jsonl")):
-            continue
-        rows = judge_pair(net, folder)
-        if not rows:
-            continue
-        pairs.append((os.path.basename(folder), folder, rows))
-    print("| pair | iterations | s per iteration | style score at the end | " +
+    pairs = [Pair(net, folder) for folder in sorted(glob.glob(os.path.join(a.root, "*-*")))
+             if os.path.exists(os.path.join(folder, "losses.jsonl"))]
+    pairs = [p for p in pairs if p.shots]
+    print("| pair | iterations | evaluations | s per iteration | style score at the end | " +
           " | ".join("W %d, m %g, e %g" % c for c in CANDIDATES) + " |")
-    print("|---|---|---|---|" + "---|" * len(CANDIDATES))
+    print("|---|---|---|---|---|" + "---|" * len(CANDIDATES))
     summary = {c: [] for c in CANDIDATES}
-    for name, folder, rows in pairs:
-        final = rows[-1]
+    for pair in pairs:
+        name, final = pair.name, pair.row(pair.last)
         cells = []
         for c in CANDIDATES:
-            s = stop_at(folder, rows, *c)
-            r = next(r for r in rows if r["iteration"] == s)
-            time = r["elapsed_s"] / final["elapsed_s"]
+            s = stop_at(pair, *c)
+            r = pair.row(s)
+            time = r["evaluations"] / final["evaluations"]
             score = r["style_score"] / final["style_score"] - 1
             summary[c].append((s, time, score))
             cells.append("%d (%.2f×, %+.1f %%)" % (s, time, 100 * score))
-        print("| %s | %d | %.2f | %.2f | %s |" % (name, final["iteration"], final["elapsed_s"] / final["iteration"],
-                                                  final["style_score"], " | ".join(cells)))
+        print("| %s | %d | %d | %.2f | %.2f | %s |" % (name, final["iteration"], final["evaluations"],
+                                                       final["elapsed_s"] / final["iteration"],
+                                                       final["style_score"], " | ".join(cells)))
     print()
-    print("Cells: the iteration where the rule stops (its time ÷ the full run's, style score against the full run's).")
+    print("Cells: the iteration where the rule stops (its evaluations ÷ the full run's, which is its time ÷ the full run's\n"
+          "on a quiet machine: an evaluation, one forward and backward pass, is nearly all of an iteration's time;\n"
+          "style score against the full run's).")
     print()
-    print("| rule | mean time ÷ full run | speed-up | worst style score against the full run |")
+    print("| rule | mean time ÷ full run | speed-up | mean, worst style score against the full run |")
     print("|---|---|---|---|")
     for c in CANDIDATES:
         if not summary[c]:
             continue
         t = np.mean([x[1] for x in summary[c]])
         worst = min(x[2] for x in summary[c])
-        print("| W %d, m %g, e %g | %.2f | %.1f× | %+.1f %% |" % (c[0], c[1], c[2], t, 1 / t, 100 * worst))
+        mean = np.mean([x[2] for x in summary[c]])
+        print("| W %d, m %g, e %g | %.2f | %.1f× | %+.1f %%, %+.1f %% |" % (c[0], c[1], c[2], t, 1 / t, 100 * mean, 100 * worst))
     if a.out:
         os.makedirs(a.out, exist_ok=True)
         plot(pairs, a.out)

@@ -16,13 +16,17 @@
 //
 // The input frames are read from -in and resized to -max-size as the
 // Stylizer does (imageio.Resize); -input-out DIR writes them as PNGs. A folder named "input" scores the input
-// frames against themselves (fidelity 1).
+// frames against themselves (fidelity 1). -side-by-side OUT.mp4 also writes
+// the input frames and those of every DIR, left to right with 4 white
+// pixels between them, as one MP4 at -fps frames per second (the showcase
+// of docs/video.md).
 package main
 
 import (
 	"flag"
 	"fmt"
 	"image"
+	"image/draw"
 	"image/png"
 	"math"
 	"os"
@@ -37,20 +41,23 @@ func main() {
 	frames := flag.Int("frames", 8, "number of frames to score")
 	maxSize := flag.Int("max-size", 192, "working size (longest side, pixels)")
 	inputOut := flag.String("input-out", "", "also write the resized input frames to this folder (frame_00001.png, …)")
+	sideBySide := flag.String("side-by-side", "", "also write the input and every folder's frames side by side to this MP4 file")
+	fps := flag.Float64("fps", 10, "frame rate of -side-by-side, frames per second")
 	flag.Parse()
-	if err := run(*in, *frames, *maxSize, *inputOut, flag.Args()); err != nil {
+	if err := run(*in, *frames, *maxSize, *inputOut, flag.Args(), *sideBySide, *fps); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/video:", err)
 		os.Exit(1)
 	}
 }
 
-func run(in string, n, maxSize int, inputOut string, dirs []string) error {
+func run(in string, n, maxSize int, inputOut string, dirs []string, sideBySide string, fps float64) error {
 	src, err := video.OpenFrames(in)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
 	var inputs []*video.Planar
+	var inputImages []image.Image
 	var grays []*video.Gray
 	for len(inputs) < n {
 		img, name, err := src.Next()
@@ -66,6 +73,7 @@ func run(in string, n, maxSize int, inputOut string, dirs []string) error {
 			return err
 		}
 		inputs, grays = append(inputs, video.PlanarOf(small)), append(grays, g)
+		inputImages = append(inputImages, small)
 		if inputOut != "" {
 			if err := writePNG(filepath.Join(inputOut, video.FrameName(len(inputs))), small); err != nil {
 				return err
@@ -90,17 +98,20 @@ func run(in string, n, maxSize int, inputOut string, dirs []string) error {
 		}
 		bwds, masks = append(bwds, bwd), append(masks, mask)
 	}
+	panels := [][]image.Image{inputImages}
 	for _, dir := range dirs {
 		outs := inputs
 		if filepath.Base(dir) != "input" {
 			outs = nil
+			var imgs []image.Image
 			for t := 1; t <= n; t++ {
 				img, err := readPNG(filepath.Join(dir, video.FrameName(t)))
 				if err != nil {
 					return err
 				}
-				outs = append(outs, video.PlanarOf(img))
+				outs, imgs = append(outs, video.PlanarOf(img)), append(imgs, img)
 			}
+			panels = append(panels, imgs)
 		}
 		var fidSum, weSum float64
 		line := ""
@@ -123,7 +134,32 @@ func run(in string, n, maxSize int, inputOut string, dirs []string) error {
 			fmt.Printf("%s: a frame without moving pixels\n", dir)
 		}
 	}
-	return nil
+	if sideBySide == "" {
+		return nil
+	}
+	return writeSideBySide(sideBySide, fps, panels)
+}
+
+// writeSideBySide writes frame t of every panel (all of one size), left to
+// right with a 4-pixel white gap, as frame t of an MP4 file.
+func writeSideBySide(path string, fps float64, panels [][]image.Image) error {
+	const gap = 4
+	size := panels[0][0].Bounds().Size()
+	w, h := size.X, size.Y
+	var frames []image.Image
+	for t := range panels[0] {
+		sheet := image.NewRGBA(image.Rect(0, 0, len(panels)*w+(len(panels)-1)*gap, h))
+		draw.Draw(sheet, sheet.Bounds(), image.White, image.Point{}, draw.Src)
+		for i, p := range panels {
+			if got := p[t].Bounds().Size(); got != size {
+				return fmt.Errorf("%s: panel %d, frame %d is %v, the input's %v", path, i+1, t+1, got, size)
+			}
+			r := image.Rect(i*(w+gap), 0, i*(w+gap)+w, h)
+			draw.Draw(sheet, r, p[t], p[t].Bounds().Min, draw.Src)
+		}
+		frames = append(frames, sheet)
+	}
+	return video.WriteMP4(path, fps, frames)
 }
 
 func readPNG(path string) (image.Image, error) {

@@ -2,13 +2,14 @@
 video mode and frame-by-frame stylization, as one looping GIF.
 
   PY=$(imageio/testdata/fixtures-venv.sh)   # Pillow, pinned
-  "$PY" docs/video/make_gif.py INPUT_DIR VIDEO_DIR INDEPENDENT_DIR OUT.gif [FPS]
+  "$PY" docs/video/make_gif.py INPUT_DIR VIDEO_DIR INDEPENDENT_DIR OUT.gif [FPS [POSTER.jpg FRAME]]
 
 Each folder holds frame_00001.png, frame_00002.png, ... of one size (the
 input frames resized to it). A white gap of 4 pixels separates the panels.
 One adaptive palette is computed over all frames so that colours do not
 shift from frame to frame (a shifting palette would itself look like
-flicker).
+flicker). With POSTER.jpg and FRAME (1-based) it also writes that frame of
+the three panels as a JPEG still (quality 90).
 """
 import glob
 import os
@@ -34,6 +35,8 @@ def main():
         for k, p in enumerate(panels):
             canvas.paste(p[i].resize((w, h), Image.LANCZOS), (k * (w + gap), 0))
         strip.append(canvas)
+    if len(sys.argv) > 7:
+        strip[int(sys.argv[7]) - 1].save(sys.argv[6], quality=90)
     # One palette for the whole animation, from a mosaic of every frame.
     mosaic = Image.new("RGB", (strip[0].width, strip[0].height * n))
     for i, f in enumerate(strip):
