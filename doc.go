@@ -29,6 +29,7 @@
 //	                    in a TensorFlow graph
 //	loss                graph builders for the Gram, W2, content and total-variation terms and masks
 //	optim               Adam and L-BFGS (gonum) over []float32, with progress, cancellation and iterate averaging
+//	optim/ingraph       the same optimizers inside the TensorFlow graph, on the network's device (untiled runs)
 //	imageio             decoding, resizing, image ⇄ tensor, colour spaces and histogram matching (pure Go)
 //	tfruntime           the loaded TensorFlow: version, CPU-only or CUDA build, the devices it sees
 //	tfruntime/quiet     keeps TensorFlow's C++ log lines off a program's stderr (imported by main packages)
@@ -37,10 +38,14 @@
 //	internal/matfile    a streaming reader and writer of MATLAB Level-5 MAT files
 //	internal/tfutil     tensor conversions and session helpers; its tests are the runtime smoke test
 //	internal/cli        what the commands share: Ctrl-C cancels the context, the exit status
+//	internal/batch      stylize batch's manifest, shards and status files
 //	internal/doccheck   the link check of README.md and docs/
 //
 // The commands are examples/stylize (the command-line tool), examples/video
-// and examples/tutorial (a step-by-step port of the TensorFlow tutorial).
+// and examples/tutorial (a step-by-step port of the TensorFlow tutorial); the
+// measurement programs are bench/gobench, bench/converge, bench/posters and
+// bench/video (docs/performance.md, docs/convergence.md, docs/posters.md,
+// docs/video.md).
 //
 // style depends on vgg, loss, optim, imageio and tfruntime; optim and imageio
 // do not depend on TensorFlow and are usable on their own. video and preview

@@ -721,9 +721,8 @@ func WithPrecision(p Precision) Option {
 // WithXLA turns XLA auto-clustering (the session's GlobalJitLevel ON_2) on
 // or off; on a CPU device it also sets cpu_global_jit, which TensorFlow 2.18
 // needs to cluster CPU code (no TF_XLA_FLAGS is required). Graphs are keyed
-// on it. Default false: on the CPU it is 1.14–1.17× slower per iteration
-// and compiles for seconds first (docs/performance.md); on a GPU it is not
-// yet measured (docs/gpu.md).
+// on it. Default false: it is slower on the CPU, measured in
+// docs/performance.md, and not yet measured on a GPU (docs/gpu.md).
 func WithXLA(on bool) Option {
 	return optionFunc(func(c *config) error {
 		c.xla = on
