@@ -37,9 +37,9 @@ type Convergence struct {
 
 // DefaultConvergence is the rule of every run that sets none: the picture
 // counts as finished when, over 50 iterations, it changes by less than 5
-// grey levels RMS and the loss falls by less than 5 %. docs/convergence.md
+// grey levels RMS and the loss falls by less than 3 %. docs/convergence.md
 // has the measurement behind the values.
-var DefaultConvergence = Convergence{Window: 50, MaxChange: 5, MaxLossDecrease: 0.05}
+var DefaultConvergence = Convergence{Window: 50, MaxChange: 5, MaxLossDecrease: 0.03}
 
 // Off reports whether c is the zero Convergence, no rule.
 func (c Convergence) Off() bool { return c == Convergence{} }

@@ -260,7 +260,7 @@ func TestConvergenceCapAndOff(t *testing.T) {
 	}
 	// The rule is on by default: an unconfigured run measures its
 	// picture (on the fixture network the loss still falls by more than
-	// the default's 5 % per window at 400 iterations, so both run on).
+	// the default's 3 % per window at 400 iterations, so both run on).
 	on, err := transfer(t, WithOptimizer(Adam(2)), WithIterations(400))
 	require.NoError(t, err)
 	off, err := transfer(t, WithOptimizer(Adam(2)), WithIterations(400), WithConvergence(Convergence{}))

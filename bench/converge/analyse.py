@@ -46,8 +46,8 @@ import judge  # noqa: E402
 IMAGES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "images")
 EVERY = 25
 CHANGE_OVER = 50
-DEFAULT = (50, 5.0, 0.05)  # style.DefaultConvergence: window, grey levels, loss decrease
-CANDIDATES = [(50, m, e) for m in (3.0, 4.0, 5.0, 6.0, 8.0) for e in (0.0, 0.05)] + [(25, 3.0, 0.03)]
+DEFAULT = (50, 5.0, 0.03)  # style.DefaultConvergence: window, grey levels, loss decrease
+CANDIDATES = [(50, m, e) for m in (3.0, 4.0, 5.0, 6.0, 8.0) for e in (0.0, 0.02, 0.03, 0.05)] + [(25, 3.0, 0.03)]
 
 
 def rms(a, b):

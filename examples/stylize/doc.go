@@ -24,7 +24,7 @@
 //	-style-loss gram|w2      style term: mean Gram matrices, or Wasserstein-2 between fitted Gaussians (default gram)
 //	-iterations N            most optimizer iterations (default 1000; -converge usually stops sooner)
 //	-converge LEVELS         stop when, over 50 iterations, the picture changes by less than LEVELS grey levels RMS
-//	                         and the loss by less than -converge-loss (default 5 and 0.05; -converge 0: exactly -iterations)
+//	                         and the loss by less than -converge-loss (default 5 and 0.03; -converge 0: exactly -iterations)
 //	-optimizer lbfgs|adam    (default lbfgs)
 //	-lr R                    Adam's learning rate (default 1)
 //	-early-stop TOL          stop when the loss changes by less than TOL relatively (default off)

@@ -145,7 +145,7 @@ func newFlagSet() (*flag.FlagSet, *flags) {
 
 	fs.IntVar(&f.iterations, "iterations", style.DefaultIterations, "most optimizer iterations (-converge usually stops sooner)")
 	fs.Float64Var(&f.converge, "converge", style.DefaultConvergence.MaxChange, fmt.Sprintf("stop when, over %d iterations, the picture changes by less than this many grey `levels` (RMS, 0–255 scale) and the loss by less than -converge-loss (style.WithConvergence); 0 = off: run exactly -iterations", style.DefaultConvergence.Window))
-	fs.Float64Var(&f.convergeLoss, "converge-loss", style.DefaultConvergence.MaxLossDecrease, "with -converge: the largest relative `decrease` of the loss over the window, e.g. 0.05 for 5 % (0: the loss is not looked at)")
+	fs.Float64Var(&f.convergeLoss, "converge-loss", style.DefaultConvergence.MaxLossDecrease, "with -converge: the largest relative `decrease` of the loss over the window, e.g. 0.03 for 3 % (0: the loss is not looked at)")
 	fs.StringVar(&f.optimizer, "optimizer", "lbfgs", "optimizer: lbfgs or adam")
 	fs.Float64Var(&f.lr, "lr", 1, "Adam learning rate, in pixel units of the 0–255 scale (ignored by lbfgs)")
 	fs.Float64Var(&f.earlyStop, "early-stop", 0, "stop when the loss changes by less than this fraction in one iteration (0 = off)")
