@@ -113,6 +113,39 @@ func TestStylizerFourFrames(t *testing.T) {
 	assert.Less(t, errs[0], 0.5*errs[1])
 }
 
+// Every frame, the first and the later ones, runs under style's
+// convergence rule (Config.Options, or style.DefaultConvergence when none
+// is given): with a rule that any picture meets, each frame stops at the
+// rule's first comparison and says so; with the rule off each frame runs
+// its full count.
+func TestStylizerConvergence(t *testing.T) {
+	loose := style.Convergence{Window: 4, MaxChange: 1e6} // met at the first comparison, iteration 8
+	for _, tc := range []struct {
+		name  string
+		opts  []style.Option
+		iters []int
+		stop  style.StopReason
+	}{
+		{"a rule every picture meets", []style.Option{style.WithConvergence(loose)}, []int{8, 8, 8}, style.StopConverged},
+		{"the rule off", []style.Option{style.WithConvergence(style.Convergence{})}, []int{30, 15, 15}, style.StopLimit},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, err := style.NewTransferer(style.WithModel(fixtureModel(t)), style.WithThreads(2, 1))
+			require.NoError(t, err)
+			defer tr.Close()
+			s, err := NewStylizer(tr, Config{Style: stripes(32, 32), MaxSize: 48, FirstFrameIterations: 30, Iterations: 15,
+				TemporalWeight: 1e4, Options: tc.opts})
+			require.NoError(t, err)
+			for i, want := range tc.iters {
+				f, err := s.Next(context.Background(), movingFrame(i+1, 96, 64))
+				require.NoError(t, err)
+				assert.Equal(t, want, f.Result.Iterations, "frame %d", i+1)
+				assert.Equal(t, tc.stop, f.Result.Stop, "frame %d", i+1)
+			}
+		})
+	}
+}
+
 // Resume continues exactly where an uninterrupted run would be.
 func TestStylizerResume(t *testing.T) {
 	s, _ := newStylizer(t, false)
