@@ -9,6 +9,7 @@
 # On the GPU host (see ../shared/gpu/pack.sh; the programs land in
 # /tmp/neuralstyle-gpu/bin):
 #   bash .gpu/tools/host.sh && bash bench/gpu.sh
+# and the memory model against the measured GPU peaks: python3 bench/gpu_memory.py
 # Without a GPU, a dry run of the script itself (the CPU build, tiny sizes):
 #   DEVICE=cpu SIZES=64 ITERS=3 REPEATS=1 GOBENCH=/tmp/gobench bench/gpu.sh
 #

@@ -44,6 +44,14 @@ type Result struct {
 	HostBytesPerIter float64 `json:"host_bytes_per_iter"`
 	// Device is style.Result.Device, where the network ran ("/device:GPU:0").
 	Device string `json:"device"`
+	// PredictedPeakBytes is the memory model's prediction for the run
+	// (style.MemoryPlan.Needed of its last scale): the process's resident
+	// memory on the CPU, TensorFlow's memory on a GPU. PredictedHostBytes
+	// is MemoryPlan.Host, Tiled MemoryPlan.Tiled. bench/gpu_memory.sh
+	// compares them with what a run uses.
+	PredictedPeakBytes int64 `json:"predicted_peak_bytes"`
+	PredictedHostBytes int64 `json:"predicted_host_bytes"`
+	Tiled              bool  `json:"tiled"`
 }
 
 func main() {
@@ -156,7 +164,19 @@ func run(model *vgg.Model, content, painting image.Image, size, iters int, opt s
 			return nil
 		})}
 	opts = append(opts, extra...)
-	out, err := style.Transfer(context.Background(), content, painting, opts...)
+	tr, err := style.NewTransferer(opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tr.Close()
+	plans, err := tr.Plan(content, painting)
+	if err != nil {
+		return nil, nil, err
+	}
+	plan := plans[len(plans)-1]
+	res.PredictedPeakBytes, res.PredictedHostBytes, res.Tiled = plan.Needed, plan.Host, plan.Tiled
+	start = time.Now()
+	out, err := tr.Transfer(context.Background(), content, painting)
 	if err != nil && !errors.Is(err, errReached) {
 		return nil, nil, err
 	}
