@@ -221,3 +221,45 @@ func TestTransferOutOfMemory(t *testing.T) {
 	assert.NotContains(t, err.Error(), "OOM when allocating")
 	_ = res
 }
+
+// WithPrecision(BFloat16) is refused before any work, naming the device,
+// where it would not do what it says: on a GPU (the bfloat16 rewrite is
+// for CPU kernels) and on a CPU without bfloat16 instructions; Float32 is
+// accepted everywhere.
+func TestPrecisionNamesTheDevice(t *testing.T) {
+	saved := cpuHasBFloat16
+	defer func() { cpuHasBFloat16 = saved }()
+	m := fixtureModel(t)
+	for _, tc := range []struct {
+		name      string
+		gpu       bool
+		cpuBF16   bool
+		precision Precision
+		want      string // "" for accepted
+	}{
+		{"bfloat16 on a GPU", true, true, BFloat16, "WithPrecision(bfloat16): the network runs on /device:GPU:0 (GPU, 24.0 GiB), and TensorFlow's bfloat16 rewrite applies to CPU kernels only"},
+		{"bfloat16 on a GPU, CPU without bfloat16", true, false, BFloat16, "the network runs on /device:GPU:0"},
+		{"bfloat16 on a CPU without bfloat16", false, false, BFloat16, "WithPrecision(bfloat16): this CPU has no bfloat16 instructions (AVX512_BF16 or AMX-BF16), and the network runs on it (/device:CPU:0)"},
+		{"bfloat16 on a CPU with bfloat16", false, true, BFloat16, ""},
+		{"float32 on a GPU", true, false, Float32, ""},
+		{"float32 on a CPU", false, false, Float32, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cpuHasBFloat16 = tc.cpuBF16
+			opts := []Option{WithModel(m), WithOptimizer(Adam(1)), WithPrecision(tc.precision)}
+			if tc.gpu {
+				opts = append(opts, onSimulatedGPU(24<<30))
+			}
+			tr, err := NewTransferer(opts...)
+			if tc.want == "" {
+				require.NoError(t, err)
+				require.NoError(t, tr.Close())
+				return
+			}
+			require.ErrorIs(t, err, ErrInvalidOption)
+			assert.ErrorContains(t, err, tc.want)
+			_, err = Transfer(context.Background(), contentImage(32, 24), styleImage(24, 24), opts...)
+			assert.ErrorContains(t, err, tc.want, "the one-shot Transfer too")
+		})
+	}
+}

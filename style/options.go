@@ -669,8 +669,8 @@ const (
 	// It needs a CPU with bfloat16 instructions (AVX512_BF16 or AMX-BF16)
 	// and the Adam optimizer: L-BFGS's line search compares loss values
 	// more finely than bfloat16 computes them, and stalls. The loss values
-	// a run reports are computed in mixed precision too. Ops placed on a
-	// GPU stay float32. Its speed and accuracy, measured
+	// a run reports are computed in mixed precision too. On a GPU it is
+	// refused (WithPrecision). Its speed and accuracy, measured
 	// (BenchmarkPrecision): docs/performance.md.
 	BFloat16
 )
@@ -703,19 +703,37 @@ func ParsePrecision(s string) (Precision, error) {
 var cpuHasBFloat16 = cpu.X86.HasAVX512BF16 || cpu.X86.HasAMXBF16
 
 // WithPrecision sets the arithmetic of the network (Float32 or BFloat16).
-// BFloat16 on a CPU without bfloat16 instructions is an error: it would run
-// slower than float32. Default Float32.
+// BFloat16 is refused, before any work and naming the device, where it
+// would not do what it says: on a CPU without bfloat16 instructions (it
+// would run slower than float32) and on a GPU (TensorFlow's bfloat16
+// rewrite leaves GPU kernels in float32; mixed precision on GPUs is not
+// supported yet, see docs/gpu.md). Default Float32.
 func WithPrecision(p Precision) Option {
 	return optionFunc(func(c *config) error {
-		switch {
-		case p != Float32 && p != BFloat16:
+		if p != Float32 && p != BFloat16 {
 			return invalid("WithPrecision", p, "want Float32 or BFloat16")
-		case p == BFloat16 && !cpuHasBFloat16:
-			return invalid("WithPrecision", p, "this CPU has no bfloat16 instructions (AVX512_BF16 or AMX-BF16); it would run slower than Float32")
 		}
 		c.precision = p
 		return nil
 	})
+}
+
+// checkPrecision refuses a precision that device cannot run as asked
+// (WithPrecision).
+func checkPrecision(cfg *config, device tfruntime.Device) error {
+	if cfg.precision != BFloat16 {
+		return nil
+	}
+	switch {
+	case device.Type == "GPU":
+		return invalid("WithPrecision", BFloat16, fmt.Sprintf("the network runs on %s, and TensorFlow's bfloat16 rewrite "+
+			"applies to CPU kernels only: it would run in float32 there. Use Float32 on a GPU (TF32 tensor cores); "+
+			"mixed precision on GPUs is not supported yet (docs/gpu.md)", device))
+	case !cpuHasBFloat16:
+		return invalid("WithPrecision", BFloat16, fmt.Sprintf("this CPU has no bfloat16 instructions (AVX512_BF16 or AMX-BF16), "+
+			"and the network runs on it (%s): it would run slower than Float32", device.Short()))
+	}
+	return nil
 }
 
 // WithXLA turns XLA auto-clustering (the session's GlobalJitLevel ON_2) on

@@ -380,23 +380,24 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 // WithDevice names, which must be among the devices TensorFlow sees (the
 // error says which there are and which runtime is loaded), else
 // TensorFlow's default. Listing the devices first also makes the GPU
-// allocator grow as needed (see tfruntime.Devices).
+// allocator grow as needed (see tfruntime.Devices). A precision the
+// device cannot run as asked is refused here (checkPrecision).
 func placement(cfg *config) (tfruntime.Device, error) {
-	if cfg.simulatedDevice != nil {
-		return *cfg.simulatedDevice, nil
-	}
-	if cfg.device == "" {
-		d, err := tfruntime.Default()
-		if err != nil {
+	var d tfruntime.Device
+	var err error
+	switch {
+	case cfg.simulatedDevice != nil:
+		d = *cfg.simulatedDevice
+	case cfg.device == "":
+		if d, err = tfruntime.Default(); err != nil {
 			return d, fmt.Errorf("style: %w", err)
 		}
-		return d, nil
+	default:
+		if d, err = tfruntime.Lookup(cfg.device); err != nil {
+			return d, fmt.Errorf("style: WithDevice(%q): %w", cfg.device, err)
+		}
 	}
-	d, err := tfruntime.Lookup(cfg.device)
-	if err != nil {
-		return d, fmt.Errorf("style: WithDevice(%q): %w", cfg.device, err)
-	}
-	return d, nil
+	return d, checkPrecision(cfg, d)
 }
 
 // Plan returns the memory model's plan for every scale of a transfer of
