@@ -2,6 +2,7 @@ package style
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -17,7 +18,35 @@ var (
 
 	// ErrClosed is returned by a Transferer used after Close.
 	ErrClosed = errors.New("style: transferer is closed")
+
+	// ErrXLAToolchain is matched by the error of a run with WithXLA(true)
+	// on a GPU when XLA cannot compile for it: it needs CUDA's ptxas and
+	// libdevice, which the CUDA build's install does not include
+	// (docs/gpu.md). The message says where XLA looks and what to do.
+	ErrXLAToolchain = errors.New("style: WithXLA(true): XLA cannot compile for the GPU")
 )
+
+// xlaToolchain returns err, or, when err is XLA's failure to find CUDA's
+// PTX toolchain (ptxas, nvlink or libdevice) in a run with WithXLA(true),
+// an error matching ErrXLAToolchain that names the device and says what to
+// do, with TensorFlow's first line for reference.
+func xlaToolchain(err error, xla bool, device string) error {
+	if err == nil || !xla {
+		return err
+	}
+	msg := err.Error()
+	found := false
+	for _, m := range []string{"ptxas", "No PTX compilation provider", "libdevice", "nvlink"} {
+		found = found || strings.Contains(msg, m)
+	}
+	if !found {
+		return err
+	}
+	first, _, _ := strings.Cut(msg, "\n")
+	return fmt.Errorf("%w on %s: it needs CUDA's ptxas and libdevice (the CUDA toolkit, or PyPI's nvidia-cuda-nvcc-cu12), "+
+		"found on PATH or through XLA_FLAGS=--xla_gpu_cuda_data_dir=DIR; or run without WithXLA / -xla (docs/gpu.md). "+
+		"TensorFlow said: %s", ErrXLAToolchain, device, first)
+}
 
 // Limits on image sizes. The network halves the image five times (pool1 …
 // pool5), so a side shorter than 16 pixels leaves nothing for the deepest

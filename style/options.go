@@ -739,8 +739,10 @@ func checkPrecision(cfg *config, device tfruntime.Device) error {
 // WithXLA turns XLA auto-clustering (the session's GlobalJitLevel ON_2) on
 // or off; on a CPU device it also sets cpu_global_jit, which TensorFlow 2.18
 // needs to cluster CPU code (no TF_XLA_FLAGS is required). Graphs are keyed
-// on it. Default false: it is slower on the CPU, measured in
-// docs/performance.md, and not yet measured on a GPU (docs/gpu.md).
+// on it. On a GPU, XLA needs CUDA's ptxas and libdevice; without them
+// the run fails with ErrXLAToolchain. Default false: it is slower on the
+// CPU, measured in docs/performance.md, and not yet measured on a GPU
+// (docs/gpu.md).
 func WithXLA(on bool) Option {
 	return optionFunc(func(c *config) error {
 		c.xla = on

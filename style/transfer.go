@@ -331,7 +331,7 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 	)
 	for i, p := range steps {
 		if err := t.useEngine(&cfg, p, plans[i]); err != nil {
-			return nil, outOfMemory(err, plans[i], "building the graph")
+			return nil, xlaToolchain(outOfMemory(err, plans[i], "building the graph"), cfg.xla, device.Short())
 		}
 		from := scaleStart{gamma: prev.gamma}
 		if prev.x != nil {
@@ -348,7 +348,7 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 			if len(steps) > 1 {
 				where += fmt.Sprintf(" of scale %d of %d", i+1, len(steps))
 			}
-			err = outOfMemory(err, plans[i], where)
+			err = xlaToolchain(outOfMemory(err, plans[i], where), cfg.xla, device.Short())
 		}
 		if res != nil {
 			res.Device = device.Short()
