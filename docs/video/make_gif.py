@@ -8,8 +8,9 @@ Each folder holds frame_00001.png, frame_00002.png, ... of one size (the
 input frames resized to it). A white gap of 4 pixels separates the panels.
 One adaptive palette is computed over all frames so that colours do not
 shift from frame to frame (a shifting palette would itself look like
-flicker). With POSTER.jpg and FRAME (1-based) it also writes that frame of
-the three panels as a JPEG still (quality 90).
+flicker). COLORS in the environment sets the palette's size (default 255;
+fewer keep a long animation small). With POSTER.jpg and FRAME (1-based) it
+also writes that frame of the three panels as a JPEG still (quality 90).
 """
 import glob
 import os
@@ -41,7 +42,7 @@ def main():
     mosaic = Image.new("RGB", (strip[0].width, strip[0].height * n))
     for i, f in enumerate(strip):
         mosaic.paste(f, (0, i * f.height))
-    pal = mosaic.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    pal = mosaic.quantize(colors=int(os.environ.get("COLORS", "255")), method=Image.Quantize.MEDIANCUT)
     seq = [f.quantize(palette=pal, dither=Image.Dither.NONE) for f in strip]
     seq[0].save(out, save_all=True, append_images=seq[1:], duration=int(1000 / fps), loop=0, optimize=True)
     print(out, os.path.getsize(out), "bytes,", n, "frames of", strip[0].size)
