@@ -35,11 +35,7 @@ func xlaToolchain(err error, xla bool, device string) error {
 		return err
 	}
 	msg := err.Error()
-	found := false
-	for _, m := range []string{"ptxas", "No PTX compilation provider", "libdevice", "nvlink"} {
-		found = found || strings.Contains(msg, m)
-	}
-	if !found {
+	if !containsAny(msg, "ptxas", "No PTX compilation provider", "libdevice", "nvlink") {
 		return err
 	}
 	first, _, _ := strings.Cut(msg, "\n")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -95,12 +96,12 @@ func outOfMemory(err error, p MemoryPlan, during string) error {
 // messages. The C API gives the status code only through TF_GetCode, which
 // graft keeps unexported, so the messages of its allocators are matched.
 func tensorFlowOOM(msg string) bool {
-	for _, m := range []string{"OOM when allocating", "Out of memory while trying to allocate", "failed to allocate memory", "ResourceExhausted", "RESOURCE_EXHAUSTED"} {
-		if strings.Contains(msg, m) {
-			return true
-		}
-	}
-	return false
+	return containsAny(msg, "OOM when allocating", "Out of memory while trying to allocate", "failed to allocate memory", "ResourceExhausted", "RESOURCE_EXHAUSTED")
+}
+
+// containsAny reports whether msg contains any of subs.
+func containsAny(msg string, subs ...string) bool {
+	return slices.ContainsFunc(subs, func(sub string) bool { return strings.Contains(msg, sub) })
 }
 
 // MemoryPlan is how a transfer at one size evaluates the loss and how much
@@ -318,15 +319,11 @@ func deepestLayer(arch vgg.Arch, cfg *config) string {
 	return deepest
 }
 
-// estimate predicts the peak resident memory of a transfer of shape s with
-// the given evaluation (t nil: untiled) and L-BFGS store, on the CPU.
-func estimate(m *vgg.Model, cfg *config, s shape, t *Tiling, store int) MemoryPlan {
-	return estimateOn(m, cfg, s, t, store, "")
-}
-
-// estimateOn is estimate for the network on device: "" for the CPU, else
-// a GPU's name, where the plan counts what lies on the GPU and Host the
-// process's resident memory.
+// estimateOn predicts the peak memory of a transfer of shape s with the
+// given evaluation (t nil: untiled) and L-BFGS store, for the network on
+// device: "" for the CPU (the process's resident memory), else a GPU's
+// name, where the plan counts what lies on the GPU and Host the process's
+// resident memory.
 func estimateOn(m *vgg.Model, cfg *config, s shape, t *Tiling, store int, device string) MemoryPlan {
 	deepest := deepestLayer(m.Arch(), cfg)
 	px := int64(s.w) * int64(s.h)
@@ -450,9 +447,6 @@ func planWithin(m *vgg.Model, cfg *config, s shape, b budget) (MemoryPlan, error
 	fits := func(p MemoryPlan) bool {
 		return (limit <= 0 || p.Needed <= limit) && (b.host <= 0 || p.Host <= b.host)
 	}
-	estimate := func(m *vgg.Model, cfg *config, s shape, t *Tiling, store int) MemoryPlan {
-		return estimateOn(m, cfg, s, t, store, b.device)
-	}
 	var cheapest *MemoryPlan
 	keep := func(p MemoryPlan) {
 		if cheapest == nil || p.Needed < cheapest.Needed {
@@ -463,7 +457,7 @@ func planWithin(m *vgg.Model, cfg *config, s shape, b budget) (MemoryPlan, error
 		var p MemoryPlan
 		switch {
 		case cfg.tiling == nil && cfg.untiled:
-			p = estimate(m, cfg, s, nil, store)
+			p = estimateOn(m, cfg, s, nil, store, b.device)
 			keep(p)
 			if fits(p) {
 				return reduced(p, store), nil
@@ -479,24 +473,24 @@ func planWithin(m *vgg.Model, cfg *config, s shape, b budget) (MemoryPlan, error
 			t.Halo = roundUp(t.Halo, align)
 			if t.Tile > 0 {
 				t.Tile = max(roundUp(t.Tile, align), align)
-				p = estimate(m, cfg, s, &t, store)
+				p = estimateOn(m, cfg, s, &t, store, b.device)
 				keep(p)
 				if fits(p) {
 					return reduced(p, store), nil
 				}
 				continue
 			}
-			if p, ok := largestTile(estimate, m, cfg, s, t, align, store, fits, keep); ok {
+			if p, ok := largestTile(m, cfg, s, t, align, store, b.device, fits, keep); ok {
 				return reduced(p, store), nil
 			}
 			continue
 		}
 		// Automatic.
-		if p = estimate(m, cfg, s, nil, store); fits(p) {
+		if p = estimateOn(m, cfg, s, nil, store, b.device); fits(p) {
 			return reduced(p, store), nil
 		}
 		keep(p)
-		if p, ok := largestTile(estimate, m, cfg, s, Tiling{Halo: halo}, align, store, fits, keep); ok {
+		if p, ok := largestTile(m, cfg, s, Tiling{Halo: halo}, align, store, b.device, fits, keep); ok {
 			return reduced(p, store), nil
 		}
 	}
@@ -532,9 +526,9 @@ func reduced(p MemoryPlan, store int) MemoryPlan {
 }
 
 // largestTile finds the largest tile interior (a multiple of align, at
-// least minTile) whose plan (by estimate) fits: for k = 2, 3, … tiles along the longest
-// side, the largest tile that gives k.
-func largestTile(estimate func(*vgg.Model, *config, shape, *Tiling, int) MemoryPlan, m *vgg.Model, cfg *config, s shape, t Tiling, align, store int, fits func(MemoryPlan) bool, keep func(MemoryPlan)) (MemoryPlan, bool) {
+// least minTile) whose plan on device (estimateOn) fits: for k = 2, 3, …
+// tiles along the longest side, the largest tile that gives k.
+func largestTile(m *vgg.Model, cfg *config, s shape, t Tiling, align, store int, device string, fits func(MemoryPlan) bool, keep func(MemoryPlan)) (MemoryPlan, bool) {
 	long := max(s.w, s.h)
 	var last MemoryPlan
 	for k := 2; ; k++ {
@@ -543,14 +537,14 @@ func largestTile(estimate func(*vgg.Model, *config, shape, *Tiling, int) MemoryP
 			break
 		}
 		t.Tile = tile
-		last = estimate(m, cfg, s, &t, store)
+		last = estimateOn(m, cfg, s, &t, store, device)
 		if fits(last) {
 			return last, true
 		}
 	}
 	if last.Width == 0 {
 		t.Tile = max(roundUp(minTile, align), align)
-		last = estimate(m, cfg, s, &t, store)
+		last = estimateOn(m, cfg, s, &t, store, device)
 		if fits(last) {
 			return last, true
 		}

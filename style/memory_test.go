@@ -17,6 +17,11 @@ import (
 	"github.com/neuralstyle/neuralstyle/vgg"
 )
 
+// estimate is estimateOn on the CPU.
+func estimate(m *vgg.Model, cfg *config, s shape, t *Tiling, store int) MemoryPlan {
+	return estimateOn(m, cfg, s, t, store, "")
+}
+
 // planFor runs the planner for a w×h output with the fixture network.
 func planFor(t *testing.T, w, h int, limit int64, opts ...Option) (MemoryPlan, error) {
 	t.Helper()

@@ -330,8 +330,13 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 		traffic Traffic
 	)
 	for i, p := range steps {
+		// explain turns TensorFlow's out-of-memory and XLA-toolchain
+		// errors at this scale into the library's own.
+		explain := func(err error, during string) error {
+			return xlaToolchain(outOfMemory(err, plans[i], during), cfg.xla, device.Short())
+		}
 		if err := t.useEngine(&cfg, p, plans[i]); err != nil {
-			return nil, xlaToolchain(outOfMemory(err, plans[i], "building the graph"), cfg.xla, device.Short())
+			return nil, explain(err, "building the graph")
 		}
 		from := scaleStart{gamma: prev.gamma}
 		if prev.x != nil {
@@ -348,7 +353,7 @@ func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Ima
 			if len(steps) > 1 {
 				where += fmt.Sprintf(" of scale %d of %d", i+1, len(steps))
 			}
-			err = xlaToolchain(outOfMemory(err, plans[i], where), cfg.xla, device.Short())
+			err = explain(err, where)
 		}
 		if res != nil {
 			res.Device = device.Short()

@@ -47,7 +47,7 @@ type Result struct {
 	// PredictedPeakBytes is the memory model's prediction for the run
 	// (style.MemoryPlan.Needed of its last scale): the process's resident
 	// memory on the CPU, TensorFlow's memory on a GPU. PredictedHostBytes
-	// is MemoryPlan.Host, Tiled MemoryPlan.Tiled. bench/gpu_memory.sh
+	// is MemoryPlan.Host, Tiled MemoryPlan.Tiled. bench/gpu_memory.py
 	// compares them with what a run uses.
 	PredictedPeakBytes int64 `json:"predicted_peak_bytes"`
 	PredictedHostBytes int64 `json:"predicted_host_bytes"`
@@ -148,7 +148,7 @@ func run(model *vgg.Model, content, painting image.Image, size, iters int, opt s
 		res.Impl = "go-bf16"
 	}
 	errReached := errors.New("target reached")
-	start := time.Now()
+	var start time.Time // set when the transfer starts, after planning
 	opts := []style.Option{style.WithModel(model), style.WithMaxSize(size), style.WithIterations(iters),
 		style.WithConvergence(style.Convergence{}), // exactly iters iterations, as the peers run
 		style.WithOptimizer(o), style.WithThreads(threads, inter), style.WithMultiScale(multi), style.WithPrecision(precision), style.WithClampPixels(clamp),
