@@ -20,6 +20,13 @@
 // of them. Neither touches the errors that TensorFlow returns through its API,
 // which the library's callers receive as Go errors.
 //
+// Importing the package gives every TensorFlow session of the process its
+// own intra-op thread pool, of the size its options ask for, by setting
+// TF_OVERRIDE_GLOBAL_THREADPOOL=1 before any session exists (a value the
+// environment already has is kept). TensorFlow's default is one pool for
+// the process, sized by its first session, which ignores every later
+// session's intra_op_parallelism_threads.
+//
 // Everything here is safe for concurrent use. The device list is computed
 // once per process (TensorFlow creates its devices once) and then cached.
 package tfruntime
