@@ -16,8 +16,8 @@
 # Settings (environment): GOBENCH (/tmp/neuralstyle-gpu/bin/gobench), PY
 # (python3, with torch and numpy), DEVICE (cuda, or cpu for the dry run),
 # SIZES ("512 1024 2048 4096"), OPTS ("adam lbfgs"), ITERS (20 per run),
-# REPEATS (2), XLA (1: also the library with -xla), MIXED (0: also the
-# library with -precision bfloat16 once it runs on GPUs), OUT
+# REPEATS (2), XLA (1: also the library with -xla), MIXED (1: also the
+# library with -precision bfloat16 and float16, Adam only), OUT
 # (bench/gpu_results: OUT.jsonl, OUT.md and OUT.png).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +29,7 @@ OPTS=${OPTS:-"adam lbfgs"}
 ITERS=${ITERS:-20}
 REPEATS=${REPEATS:-2}
 XLA=${XLA:-1}
-MIXED=${MIXED:-0}
+MIXED=${MIXED:-1}
 OUT=$(realpath -m "${OUT:-bench/gpu_results}")
 [ -x "$GOBENCH" ] || { echo "gpu.sh: no gobench at $GOBENCH (set GOBENCH)" >&2; exit 1; }
 "$PY" -c 'import torch, numpy' || { echo "gpu.sh: $PY lacks torch or numpy (set PY)" >&2; exit 1; }
@@ -40,7 +40,8 @@ else
   impls=(go torch)
 fi
 [ "$XLA" = 1 ] && impls+=(go-xla)
-[ "$MIXED" = 1 ] && impls+=(go-mixed)
+[ "$MIXED" = 1 ] && impls+=(go-bf16)
+[ "$MIXED" = 1 ] && [ "$DEVICE" = cuda ] && impls+=(go-fp16) # float16 is refused on a CPU
 export TF_CPP_MIN_LOG_LEVEL=2 PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 gpu=$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | head -n1 || echo "no GPU ($DEVICE dry run)")
 echo "{\"machine\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores\", \"gpu\": \"$gpu\", \"date\": \"$(date -u +%FT%TZ)\"}" >"$OUT.jsonl"
@@ -50,7 +51,9 @@ run_one() { # impl size opt
   case $impl in
     go) out=$("${g[@]}") ;;
     go-xla) out=$("${g[@]}" -xla | sed 's/"impl": *"go"/"impl": "go-xla"/') ;;
-    go-mixed) out=$("${g[@]}" -precision bfloat16 | sed 's/"impl": *"go[^"]*"/"impl": "go-mixed"/') ;;
+    go-bf16 | go-fp16)
+      [ "$opt" = adam ] || return 0 # mixed precision is Adam's
+      out=$("${g[@]}" -precision "$([ "$impl" = go-bf16 ] && echo bfloat16 || echo float16)") ;;
     torch) out=$(cd bench && "$PY" peer_torch.py --size "$size" --iters "$ITERS" --opt "$opt" --device cpu | tail -n1) ;;
     torch-tf32) out=$(cd bench && "$PY" peer_torch.py --size "$size" --iters "$ITERS" --opt "$opt" --device cuda --tf32 on | tail -n1 | sed 's/"impl": *"torch"/"impl": "torch-tf32"/') ;;
     torch-fp32) out=$(cd bench && "$PY" peer_torch.py --size "$size" --iters "$ITERS" --opt "$opt" --device cuda --tf32 off | tail -n1 | sed 's/"impl": *"torch"/"impl": "torch-fp32"/') ;;

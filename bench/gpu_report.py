@@ -16,7 +16,7 @@ import json
 import statistics
 import sys
 
-LABELS = {"go": "neuralstyle", "go-xla": "neuralstyle, -xla", "go-mixed": "neuralstyle, mixed precision",
+LABELS = {"go": "neuralstyle", "go-xla": "neuralstyle, -xla", "go-bf16": "neuralstyle, bfloat16", "go-fp16": "neuralstyle, float16",
           "torch-tf32": "PyTorch, TF32 on", "torch-fp32": "PyTorch, TF32 off", "torch": "PyTorch (CPU dry run)"}
 
 
@@ -47,10 +47,10 @@ def main():
         out[-1] += f"{statistics.median(peak):.0f} |" if peak else "— |"
     ref = "torch-tf32" if any(k[2] == "torch-tf32" for k in ms) else "torch"
     out += ["", f"Time per iteration ÷ {LABELS[ref]} (goals: float32 ≤ 1.0, mixed precision ≤ 0.6):", "",
-            "| size | optimizer | neuralstyle | -xla | mixed precision |", "|---|---|---|---|---|"]
+            "| size | optimizer | neuralstyle | -xla | bfloat16 | float16 |", "|---|---|---|---|---|---|"]
     for size, opt in sorted({(k[0], k[1]) for k in ms}):
         base = ms.get((size, opt, ref))
-        cells = [f"{ms[(size, opt, i)] / base:.2f}" if base and (size, opt, i) in ms else "—" for i in ("go", "go-xla", "go-mixed")]
+        cells = [f"{ms[(size, opt, i)] / base:.2f}" if base and (size, opt, i) in ms else "—" for i in ("go", "go-xla", "go-bf16", "go-fp16")]
         out.append(f"| {size} | {opt} | " + " | ".join(cells) + " |")
     print("\n".join(out))
     try:

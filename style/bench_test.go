@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"github.com/neuralstyle/neuralstyle/imageio"
 	"github.com/neuralstyle/neuralstyle/internal/tfutil"
 	"github.com/neuralstyle/neuralstyle/loss"
+	"github.com/neuralstyle/neuralstyle/tfruntime"
 	"github.com/neuralstyle/neuralstyle/vgg"
 )
 
@@ -258,19 +261,35 @@ func benchPicture(size int, seed uint64) *image.RGBA {
 	return img
 }
 
-// BenchmarkPrecision compares Float32 and BFloat16 (WithPrecision) on a
-// transfer of the bundled photographs (chelsea.jpg in the style of
-// starry_night.jpg) at 512 px, 100 Adam iterations, on the full-width VGG19
-// with random weights, or on the MatConvNet file named by
-// $NEURALSTYLE_BENCH_WEIGHTS (such as the ImageNet VGG16 of `make -s weights`). It reports the
-// seconds per iteration after the first, the loss the run reported, and
-// loss32: the loss of the output image evaluated in float32, which is what
-// the two precisions are compared on. With $NEURALSTYLE_BENCH_OUT set, the
-// output images are written there as PNG.
+// BenchmarkPrecision compares Float32, BFloat16 and Float16 (WithPrecision)
+// on a transfer of the bundled photographs (chelsea.jpg in the style of
+// starry_night.jpg) at $NEURALSTYLE_BENCH_SIZE px (default 512), 100 Adam
+// iterations, on the full-width VGG19 with random weights, or on the
+// MatConvNet file named by $NEURALSTYLE_BENCH_WEIGHTS (such as the
+// ImageNet VGG16 of `make -s weights`). It reports the seconds per
+// iteration after the first, the loss the run reported, and loss32: the
+// loss of the output image evaluated in float32, which is what the
+// precisions are compared on. With $NEURALSTYLE_BENCH_OUT set, the output
+// images are written there as PNG.
+//
+// Where TensorFlow sees no GPU, the runs named "…-gpu-graph" build the
+// graph a GPU would run (the casts of vgg.BuildOptions.Compute, and
+// float16's scalings) and run it on the CPU: their loss32 is the GPU
+// arithmetic's (up to the kernels' summation order), their time is not.
 //
 //	go test -run '^$' -bench Precision -benchtime 1x ./style/
 func BenchmarkPrecision(b *testing.B) {
-	const size = 512
+	size := 512
+	if s := os.Getenv("NEURALSTYLE_BENCH_SIZE"); s != "" {
+		var err error
+		if size, err = strconv.Atoi(s); err != nil || size < 64 {
+			b.Fatalf("NEURALSTYLE_BENCH_SIZE=%q: want pixels ≥ 64", s)
+		}
+	}
+	gpu := false
+	if d, err := tfruntime.Default(); err == nil && d.Type == "GPU" {
+		gpu = true
+	}
 	m := benchFullModel(b)
 	if p := os.Getenv("NEURALSTYLE_BENCH_WEIGHTS"); p != "" {
 		var err error
@@ -291,13 +310,27 @@ func BenchmarkPrecision(b *testing.B) {
 		opt   Optimizer
 		iters int
 	}{{Adam(1), 100}} { // BFloat16 needs Adam
-		for _, p := range []Precision{Float32, BFloat16} {
-			b.Run(fmt.Sprintf("%s/%s", c.opt, p), func(b *testing.B) {
+		type run struct {
+			p        Precision
+			gpuGraph bool // on a CPU, the graph a GPU would run
+		}
+		runs := []run{{p: Float32}, {p: BFloat16}, {p: Float16}}
+		if !gpu {
+			runs = []run{{p: Float32}, {p: BFloat16}, {p: BFloat16, gpuGraph: true}, {p: Float16, gpuGraph: true}}
+		}
+		for _, run := range runs {
+			p := run.p
+			name := p.String()
+			opts := append(slices.Clone(base), WithOptimizer(c.opt), WithIterations(c.iters), WithPrecision(p))
+			if run.gpuGraph {
+				name += "-gpu-graph"
+				opts = append(opts, onSimulatedGPU(64*gib))
+			}
+			b.Run(fmt.Sprintf("%s/%s", c.opt, name), func(b *testing.B) {
 				var res *Result
 				for b.Loop() {
 					var err error
-					res, err = Transfer(context.Background(), content, painting,
-						append(base, WithOptimizer(c.opt), WithIterations(c.iters), WithPrecision(p))...)
+					res, err = Transfer(context.Background(), content, painting, opts...)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -307,7 +340,7 @@ func BenchmarkPrecision(b *testing.B) {
 				b.ReportMetric(res.Loss, "loss")
 				b.ReportMetric(float32Loss(b, base, content, painting, res.Image), "loss32")
 				if dir := os.Getenv("NEURALSTYLE_BENCH_OUT"); dir != "" {
-					name := filepath.Join(dir, fmt.Sprintf("%s_%s.png", strings.SplitN(c.opt.String(), "(", 2)[0], p))
+					name := filepath.Join(dir, fmt.Sprintf("%s_%s.png", strings.SplitN(c.opt.String(), "(", 2)[0], name))
 					if err := imageio.Save(name, res.Image, imageio.EncodeOptions{}); err != nil {
 						b.Fatal(err)
 					}

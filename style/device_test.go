@@ -9,7 +9,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	tf "github.com/wamuir/graft/tensorflow"
+	configpb "github.com/wamuir/graft/tensorflow/core/protobuf/for_core_protos_go_proto"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/neuralstyle/neuralstyle/internal/tfutil"
 	"github.com/neuralstyle/neuralstyle/loss"
 )
 
@@ -171,6 +175,61 @@ func TestDeviceBFloat16(t *testing.T) {
 	assert.LessOrEqual(t, bf16.HostBytesPerIteration, 64.0)
 	assert.InDelta(t, f32.Loss, bf16.Loss, 0.05*f32.Loss)
 	assert.Less(t, bf16.Loss, 0.8*bf16.History[0].Loss)
+}
+
+// On a GPU, BFloat16 and Float16 cast the network in the graph
+// (TensorFlow's GPU kernels have no bfloat16 rewrite): every convolution of
+// the graph the session runs is an op of that type, untiled and tiled, the
+// session asks for no oneDNN rewrite, and Adam's loss stays near the
+// float32 run's. The graph runs here on the CPU, under a simulated GPU.
+func TestMixedPrecisionOnGPUCastsTheGraph(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		precision Precision
+		compute   tf.DataType
+		opts      []Option
+	}{
+		{"bfloat16 untiled", BFloat16, tf.Bfloat16, nil},
+		{"bfloat16 tiled", BFloat16, tf.Bfloat16, []Option{WithTiling(Tiling{Tile: 24})}},
+		{"float16 untiled", Float16, tf.Half, nil},
+		{"float16 tiled", Float16, tf.Half, []Option{WithTiling(Tiling{Tile: 24})}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := append([]Option{WithModel(fixtureModel(t)), WithMaxSize(40), WithThreads(2, 1),
+				WithOptimizer(Adam(2)), WithIterations(30), onSimulatedGPU(24 * gib)}, tc.opts...)
+			f32, err := Transfer(context.Background(), contentImage(40, 32), styleImage(36, 36), opts...)
+			require.NoError(t, err)
+			tr, err := NewTransferer(append(opts, WithPrecision(tc.precision))...)
+			require.NoError(t, err)
+			defer tr.Close()
+			low, err := tr.Transfer(context.Background(), contentImage(40, 32), styleImage(36, 36))
+			require.NoError(t, err)
+			convs := 0
+			for _, o := range sessionGraph(tr).Operations() {
+				if o.Type() == "Conv2D" {
+					convs++
+					assert.Equal(t, tc.compute, o.Output(0).DataType(), o.Name())
+				}
+			}
+			assert.Positive(t, convs)
+			t.Logf("loss %.6g in float32, %.6g in %s", f32.Loss, low.Loss, tc.precision)
+			assert.NotEqual(t, f32.Image.Pix, low.Image.Pix, "the casts changed nothing")
+			assert.InDelta(t, f32.Loss, low.Loss, 0.05*f32.Loss)
+			assert.Less(t, low.Loss, 0.8*low.History[0].Loss)
+		})
+	}
+
+	for _, tc := range []struct {
+		compute tf.DataType
+		rewrite bool
+	}{{tf.Float, true}, {tf.Bfloat16, false}, {tf.Half, false}} {
+		so, err := sessionOptions(graphKey{precision: BFloat16, compute: tc.compute})
+		require.NoError(t, err)
+		var cfg configpb.ConfigProto
+		require.NoError(t, proto.Unmarshal(so.Config, &cfg))
+		on := cfg.GetGraphOptions().GetRewriteOptions().GetAutoMixedPrecisionOnednnBfloat16() == configpb.RewriterConfig_ON
+		assert.Equal(t, tc.rewrite, on, "oneDNN's rewrite with compute %s", tfutil.TypeName(tc.compute))
+	}
 }
 
 // A Transferer reused for a second transfer of the same size runs it on

@@ -222,10 +222,11 @@ func TestTransferOutOfMemory(t *testing.T) {
 	_ = res
 }
 
-// WithPrecision(BFloat16) is refused before any work, naming the device,
-// where it would not do what it says: on a GPU (the bfloat16 rewrite is
-// for CPU kernels) and on a CPU without bfloat16 instructions; Float32 is
-// accepted everywhere.
+// A mixed precision is refused before any work, naming the device, where
+// it would not do what it says: BFloat16 on a CPU without bfloat16
+// instructions, Float16 on any CPU. On a GPU both are accepted whatever
+// the CPU has (the graph casts, see TestMixedPrecisionOnGPUCastsTheGraph);
+// Float32 is accepted everywhere.
 func TestPrecisionNamesTheDevice(t *testing.T) {
 	saved := cpuHasBFloat16
 	defer func() { cpuHasBFloat16 = saved }()
@@ -237,10 +238,12 @@ func TestPrecisionNamesTheDevice(t *testing.T) {
 		precision Precision
 		want      string // "" for accepted
 	}{
-		{"bfloat16 on a GPU", true, true, BFloat16, "WithPrecision(bfloat16): the network runs on /device:GPU:0 (GPU, 24.0 GiB), and TensorFlow's bfloat16 rewrite applies to CPU kernels only"},
-		{"bfloat16 on a GPU, CPU without bfloat16", true, false, BFloat16, "the network runs on /device:GPU:0"},
+		{"bfloat16 on a GPU", true, true, BFloat16, ""},
+		{"bfloat16 on a GPU, CPU without bfloat16", true, false, BFloat16, ""},
 		{"bfloat16 on a CPU without bfloat16", false, false, BFloat16, "WithPrecision(bfloat16): this CPU has no bfloat16 instructions (AVX512_BF16 or AMX-BF16), and the network runs on it (/device:CPU:0)"},
 		{"bfloat16 on a CPU with bfloat16", false, true, BFloat16, ""},
+		{"float16 on a GPU", true, false, Float16, ""},
+		{"float16 on a CPU with bfloat16", false, true, Float16, "WithPrecision(float16): float16 needs a GPU, and the network runs on /device:CPU:0"},
 		{"float32 on a GPU", true, false, Float32, ""},
 		{"float32 on a CPU", false, false, Float32, ""},
 	} {

@@ -35,7 +35,8 @@ type graphKey struct {
 	device        string
 	intra, inter  int
 	precision     Precision
-	xla           bool // WithXLA
+	compute       tf.DataType // the network's arithmetic, Precision.compute
+	xla           bool        // WithXLA
 	clampPixels   bool
 	terms         string // termsKey of WithTerms
 	tiling        Tiling // Tile 0: untiled
@@ -59,7 +60,7 @@ func newGraphKey(cfg *config, arch vgg.Arch, h, w, styles int, masked bool) grap
 		weights: [3]float64{cfg.contentWeight, cfg.styleWeight, cfg.tvWeight},
 		blend:   fmt.Sprint(cfg.blendWeights),
 		pooling: cfg.pooling, device: cfg.device, intra: cfg.intraThreads, inter: cfg.interThreads,
-		precision: cfg.precision, xla: cfg.xla, clampPixels: cfg.clampPixels,
+		precision: cfg.precision, compute: cfg.precision.compute(cfg.onGPU), xla: cfg.xla, clampPixels: cfg.clampPixels,
 		terms: termsKey(cfg.terms),
 	}
 }
@@ -169,18 +170,21 @@ func newEngine(m *vgg.Model, key graphKey, c *config) (e *engine, err error) {
 		seen = clampPixels(s.SubScope("clamp"), e.input, m.MeanPixel())
 	}
 	all := append(slices.Collect(maps.Keys(c.contentLayers)), slices.Collect(maps.Keys(c.styleLayers))...)
-	net, err := m.Build(s.SubScope("vgg"), seen, vgg.BuildOptions{Pooling: key.pooling, Layers: all})
+	net, err := m.Build(s.SubScope("vgg"), seen, vgg.BuildOptions{Pooling: key.pooling, Layers: all, Compute: key.compute})
 	if err != nil {
 		return nil, fmt.Errorf("style: building the network: %w", err)
 	}
 
 	// staticLayer gives a layer the static shape it has at the output size,
-	// so that the loss terms know N and M when the graph is built.
+	// so that the loss terms know N and M when the graph is built; the
+	// losses read it through half (float16's gradient scaling).
+	half := newHalfGradient(key.compute)
 	staticLayer := func(s *op.Scope, name string) (tf.Output, [3]int, error) {
 		out, err := net.Layer(name)
 		if err != nil {
 			return tf.Output{}, [3]int{}, err
 		}
+		out = half.use(s, out)
 		h, w, ch, err := m.LayerShape(name, key.h, key.w)
 		if err != nil {
 			return tf.Output{}, [3]int{}, err
@@ -282,7 +286,7 @@ func newEngine(m *vgg.Model, key graphKey, c *config) (e *engine, err error) {
 	if extra.Op != nil {
 		terms.Total = op.Add(s.SubScope("total_with_terms"), terms.Total, extra)
 	}
-	grad := op.Gradients(s.SubScope("gradients"), []tf.Output{terms.Total}, []tf.Output{e.input})
+	grad := []tf.Output{half.gradient(s.SubScope("gradients"), terms.Total, e.input)}
 	if err := s.Err(); err != nil {
 		return nil, fmt.Errorf("style: building the gradient: %w", err)
 	}

@@ -80,6 +80,47 @@ func ExampleTransferer() {
 	// (48,36) image after 10 iterations, loss lower: true
 }
 
+// Loss scores an image by a transfer's own measure, for example a result
+// against the photograph it started from, or a mixed-precision result
+// evaluated in float32. This example runs on the tiny random network the
+// tests use.
+func ExampleTransferer_Loss() {
+	model, err := vgg.Load("../vgg/testdata/vgg19_new.mat")
+	if err != nil {
+		log.Fatal(err)
+	}
+	t, err := style.NewTransferer(style.WithModel(model), style.WithMaxSize(48), style.WithIterations(20))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer t.Close()
+	painting := image.NewRGBA(image.Rect(0, 0, 32, 32))
+	for i := range painting.Pix {
+		painting.Pix[i] = uint8(i * 7)
+	}
+	photo := image.NewRGBA(image.Rect(0, 0, 48, 36))
+	for i := range photo.Pix {
+		photo.Pix[i] = uint8(i * 3)
+	}
+	res, err := t.Transfer(context.Background(), photo, painting)
+	if err != nil {
+		log.Fatal(err)
+	}
+	before, err := t.Loss(context.Background(), photo, painting, photo)
+	if err != nil {
+		log.Fatal(err)
+	}
+	after, err := t.Loss(context.Background(), photo, painting, res.Image)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("the result scores lower than the photograph: %v\n", after.Total < before.Total)
+	fmt.Printf("the photograph has no content loss: %v\n", before.Content == 0)
+	// Output:
+	// the result scores lower than the photograph: true
+	// the photograph has no content loss: true
+}
+
 // boundedImage gives an image.Uniform finite bounds.
 type boundedImage struct {
 	image.Image
@@ -89,9 +130,9 @@ type boundedImage struct {
 func (b *boundedImage) Bounds() image.Rectangle { return b.r }
 
 // Mixed bfloat16 precision halves the time of an iteration on CPUs with
-// bfloat16 instructions, with Adam. Options are checked before any work, so
-// where the CPU lacks them the refusal costs nothing and the program can
-// fall back to float32.
+// bfloat16 instructions, with Adam; it runs on GPUs too. Options are
+// checked before any work, so where the device cannot run it the refusal
+// costs nothing and the program can fall back to float32.
 func ExampleWithPrecision() {
 	model, err := vgg.Load("imagenet-vgg-verydeep-19.mat")
 	if err != nil {

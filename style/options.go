@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	tf "github.com/wamuir/graft/tensorflow"
 	"golang.org/x/sys/cpu"
 
 	"github.com/neuralstyle/neuralstyle/imageio"
@@ -177,6 +178,9 @@ type config struct {
 	// would place the network on, for planning (a GPU of a given memory
 	// on a machine without one).
 	simulatedDevice *tfruntime.Device
+	// onGPU, set by placement, says that the network runs on a GPU (or
+	// on the simulated one).
+	onGPU bool
 
 	terms []Term // WithTerms
 
@@ -662,56 +666,93 @@ const (
 	// Float32 computes everything in float32, as the Python
 	// implementations do. The default.
 	Float32 Precision = iota
-	// BFloat16 lets TensorFlow's oneDNN auto-mixed-precision rewrite run
-	// the convolutions, their input gradients and the Gram products on the
-	// CPU in bfloat16 (8-bit significand, float32's range) with float32
-	// accumulation; the losses, the optimizer and the image stay float32.
-	// It needs a CPU with bfloat16 instructions (AVX512_BF16 or AMX-BF16)
-	// and the Adam optimizer: L-BFGS's line search compares loss values
-	// more finely than bfloat16 computes them, and stalls. The loss values
-	// a run reports are computed in mixed precision too. On a GPU it is
-	// refused (WithPrecision). Its speed and accuracy, measured
-	// (BenchmarkPrecision): docs/performance.md.
+	// BFloat16 runs the network in bfloat16 (8-bit significand,
+	// float32's range) with float32 accumulation; the losses, the
+	// optimizer and the image stay float32. On a CPU, TensorFlow's oneDNN
+	// auto-mixed-precision rewrite converts the convolutions, their input
+	// gradients and the Gram products, and needs bfloat16 instructions
+	// (AVX512_BF16 or AMX-BF16). On a GPU the graph itself casts the
+	// network's input and weights to bfloat16 and each layer's output
+	// back to float32 (vgg.BuildOptions.Compute), so the convolutions use
+	// the tensor cores' bfloat16 path while the Gram products stay
+	// float32 (TF32); GPUs before Ampere (compute capability 8.0) have no
+	// bfloat16 convolutions, and TensorFlow runs them in float32 there.
+	// It needs the Adam optimizer: L-BFGS's line search compares loss
+	// values more finely than bfloat16 computes them, and stalls. The
+	// loss values a run reports are computed in mixed precision too. Its
+	// speed and accuracy, measured (BenchmarkPrecision):
+	// docs/performance.md and docs/gpu.md.
 	BFloat16
+	// Float16 runs the network in float16 (11-bit significand, largest
+	// value 65504) on a GPU, cast in the graph as BFloat16 is there, with
+	// the Gram products, the losses, the optimizer and the image in
+	// float32. Two scalings keep float16 in range, both exact powers or
+	// undone in float32: the network runs on the image divided by 16
+	// (vgg.HalfScale), and the derivative that flows back into it is
+	// divided by its largest value and multiplied back at the image.
+	// Three more bits than bfloat16 put the loss closer to float32's, at
+	// the same speed on GPUs with float16 tensor cores (all since Volta).
+	// It needs a GPU (TensorFlow's CPU float16 kernels are slower than
+	// its float32 ones) and the Adam optimizer.
+	Float16
 )
 
-// String returns "float32" or "bfloat16".
+// String returns "float32", "bfloat16" or "float16".
 func (p Precision) String() string {
 	switch p {
 	case Float32:
 		return "float32"
 	case BFloat16:
 		return "bfloat16"
+	case Float16:
+		return "float16"
 	}
 	return fmt.Sprintf("Precision(%d)", int(p))
 }
 
-// ParsePrecision returns the Precision named "float32" or "bfloat16" (the
-// names String gives), ignoring case and surrounding space.
+// compute is the type the graph's network computes in with p
+// (vgg.BuildOptions.Compute) on a GPU or a CPU. bfloat16 on a CPU is left
+// to oneDNN's rewrite (sessionOptions), which was measured faster there
+// than casts in the graph (docs/performance.md); TensorFlow's GPU kernels
+// have no such rewrite, so on a GPU the graph casts.
+func (p Precision) compute(onGPU bool) tf.DataType {
+	switch {
+	case p == BFloat16 && onGPU:
+		return tf.Bfloat16
+	case p == Float16:
+		return tf.Half
+	}
+	return tf.Float
+}
+
+// ParsePrecision returns the Precision named "float32", "bfloat16" or
+// "float16" (the names String gives), ignoring case and surrounding space.
 func ParsePrecision(s string) (Precision, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "float32":
 		return Float32, nil
 	case "bfloat16":
 		return BFloat16, nil
+	case "float16":
+		return Float16, nil
 	}
-	return 0, fmt.Errorf("style: unknown precision %q, want \"float32\" or \"bfloat16\"", s)
+	return 0, fmt.Errorf("style: unknown precision %q, want \"float32\", \"bfloat16\" or \"float16\"", s)
 }
 
 // cpuHasBFloat16 reports whether the CPU runs bfloat16 natively; oneDNN
 // emulates it elsewhere, slower than float32.
 var cpuHasBFloat16 = cpu.X86.HasAVX512BF16 || cpu.X86.HasAMXBF16
 
-// WithPrecision sets the arithmetic of the network (Float32 or BFloat16).
-// BFloat16 is refused, before any work and naming the device, where it
-// would not do what it says: on a CPU without bfloat16 instructions (it
-// would run slower than float32) and on a GPU (TensorFlow's bfloat16
-// rewrite leaves GPU kernels in float32; mixed precision on GPUs is not
-// supported yet, see docs/gpu.md). Default Float32.
+// WithPrecision sets the arithmetic of the network (Float32, BFloat16 or
+// Float16). A mixed precision is refused, before any work and naming the
+// device, where it would not do what it says: BFloat16 when the network
+// runs on a CPU without bfloat16 instructions, and Float16 on any CPU
+// (either would run slower than Float32), and both with the L-BFGS
+// optimizer. Default Float32.
 func WithPrecision(p Precision) Option {
 	return optionFunc(func(c *config) error {
-		if p != Float32 && p != BFloat16 {
-			return invalid("WithPrecision", p, "want Float32 or BFloat16")
+		if p != Float32 && p != BFloat16 && p != Float16 {
+			return invalid("WithPrecision", p, "want Float32, BFloat16 or Float16")
 		}
 		c.precision = p
 		return nil
@@ -721,14 +762,12 @@ func WithPrecision(p Precision) Option {
 // checkPrecision refuses a precision that device cannot run as asked
 // (WithPrecision).
 func checkPrecision(cfg *config, device tfruntime.Device) error {
-	if cfg.precision != BFloat16 {
-		return nil
-	}
 	switch {
-	case device.Type == "GPU":
-		return invalid("WithPrecision", BFloat16, fmt.Sprintf("the network runs on %s, and TensorFlow's bfloat16 rewrite "+
-			"applies to CPU kernels only: it would run in float32 there. Use Float32 on a GPU (TF32 tensor cores); "+
-			"mixed precision on GPUs is not supported yet (docs/gpu.md)", device))
+	case cfg.precision == Float32 || device.Type == "GPU":
+		return nil // on a GPU the graph casts (Precision.compute)
+	case cfg.precision == Float16:
+		return invalid("WithPrecision", Float16, fmt.Sprintf("float16 needs a GPU, and the network runs on %s: "+
+			"TensorFlow's CPU float16 kernels are slower than float32 (use BFloat16 on a CPU with bfloat16 instructions)", device.Short()))
 	case !cpuHasBFloat16:
 		return invalid("WithPrecision", BFloat16, fmt.Sprintf("this CPU has no bfloat16 instructions (AVX512_BF16 or AMX-BF16), "+
 			"and the network runs on it (%s): it would run slower than Float32", device.Short()))
@@ -752,7 +791,10 @@ func WithXLA(on bool) Option {
 
 // WithThreads sets TensorFlow's intra-op (within one op) and inter-op
 // (between independent ops) thread pools. Default 0, 0: TensorFlow's
-// choice, one thread per core for each.
+// choice, one thread per core for each. Each session gets pools of its own
+// size (package tfruntime sets TF_OVERRIDE_GLOBAL_THREADPOOL=1 for that;
+// without it TensorFlow sizes one pool for the whole process from its first
+// session and ignores the setting of every later one).
 func WithThreads(intraOp, interOp int) Option {
 	return optionFunc(func(c *config) error {
 		if intraOp < 0 || interOp < 0 {

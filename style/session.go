@@ -89,7 +89,7 @@ func sessionOptions(key graphKey) (*tf.SessionOptions, error) {
 		InterOpParallelismThreads: int32(key.inter),
 		AllowSoftPlacement:        key.device == "",
 	}
-	if key.precision == BFloat16 {
+	if key.precision == BFloat16 && key.compute == tf.Float { // the CPU's rewrite, see Precision.compute
 		cfg.GraphOptions = &configpb.GraphOptions{RewriteOptions: &configpb.RewriterConfig{
 			AutoMixedPrecisionOnednnBfloat16: configpb.RewriterConfig_ON,
 		}}

@@ -115,12 +115,13 @@ func newTiledEngine(m *vgg.Model, key graphKey, c *config, t Tiling) (e *tiledEn
 		seen = clampPixels(s.SubScope("clamp"), e.input, m.MeanPixel())
 	}
 	all := append(slices.Collect(maps.Keys(c.contentLayers)), slices.Collect(maps.Keys(c.styleLayers))...)
-	net, err := m.Build(s.SubScope("vgg"), seen, vgg.BuildOptions{Pooling: key.pooling, Layers: all})
+	net, err := m.Build(s.SubScope("vgg"), seen, vgg.BuildOptions{Pooling: key.pooling, Layers: all, Compute: key.compute})
 	if err != nil {
 		return nil, fmt.Errorf("style: building the network: %w", err)
 	}
 
 	byName := map[string]*tileLayer{}
+	half := newHalfGradient(key.compute) // float16's gradient scaling
 	layer := func(name string) (*tileLayer, error) {
 		if l := byName[name]; l != nil {
 			return l, nil
@@ -134,6 +135,7 @@ func newTiledEngine(m *vgg.Model, key graphKey, c *config, t Tiling) (e *tiledEn
 			return nil, err
 		}
 		ls := s.SubScope("crop_" + name)
+		out = half.use(ls, out)
 		l := &tileLayer{name: name, f: layerFactor(m.Arch(), name), lh: lh, lw: lw, ch: ch}
 		l.begin = op.Placeholder(ls.SubScope("begin"), tf.Int32, op.PlaceholderShape(tf.MakeShape(4)))
 		l.size = op.Placeholder(ls.SubScope("size"), tf.Int32, op.PlaceholderShape(tf.MakeShape(4)))
@@ -249,7 +251,7 @@ func newTiledEngine(m *vgg.Model, key graphKey, c *config, t Tiling) (e *tiledEn
 	if len(terms) > 1 {
 		surrogate = op.AddN(s.SubScope("surrogate"), terms)
 	}
-	e.grad = op.Gradients(s.SubScope("gradients"), []tf.Output{surrogate}, []tf.Output{e.input})[0]
+	e.grad = half.gradient(s.SubScope("gradients"), surrogate, e.input)
 	if _, err := s.Finalize(); err != nil {
 		return nil, fmt.Errorf("style: building the tiled graph: %w", err)
 	}

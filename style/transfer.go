@@ -151,9 +151,9 @@ func resolve(opts []Option) (config, error) {
 		return cfg, invalid("WithTiling", fmt.Sprintf("%+v", *cfg.tiling), "SinglePass needs WithOptimizer(Adam(…)): "+
 			"its gradient uses predicted style residuals, and L-BFGS's line search needs the exact gradient")
 	}
-	if cfg.precision == BFloat16 && cfg.optimizer.exactGradient() {
-		return cfg, invalid("WithPrecision", BFloat16, "needs WithOptimizer(Adam(…)): L-BFGS's line search "+
-			"compares loss values more finely than bfloat16 computes them (with VGG16 at 512 px it stalls in its first iteration)")
+	if cfg.precision != Float32 && cfg.optimizer.exactGradient() {
+		return cfg, invalid("WithPrecision", cfg.precision, "needs WithOptimizer(Adam(…)): L-BFGS's line search "+
+			"compares loss values more finely than mixed precision computes them (in bfloat16, with VGG16 at 512 px, it stalls in its first iteration)")
 	}
 	return cfg, nil
 }
@@ -402,6 +402,7 @@ func placement(cfg *config) (tfruntime.Device, error) {
 			return d, fmt.Errorf("style: WithDevice(%q): %w", cfg.device, err)
 		}
 	}
+	cfg.onGPU = d.Type == "GPU"
 	return d, checkPrecision(cfg, d)
 }
 

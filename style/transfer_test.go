@@ -427,7 +427,7 @@ func TestInvalidOptions(t *testing.T) {
 		{"bad style loss", []Option{WithStyleLoss(loss.StyleLoss(4))}, "WithStyleLoss(4)"},
 		{"bad device", []Option{WithDevice("gpu")}, `WithDevice("gpu")`},
 		{"negative threads", []Option{WithThreads(-1, 0)}, "WithThreads(-1, 0)"},
-		{"bad precision", []Option{WithPrecision(Precision(5))}, "WithPrecision(Precision(5))"},
+		{"bad precision", []Option{WithPrecision(Precision(5))}, "WithPrecision(Precision(5)): want Float32, BFloat16 or Float16"},
 		{"checkpoint interval", []Option{WithCheckpoint(0, func(Checkpoint) error { return nil })}, "WithCheckpoint(0)"},
 		{"averaging decay", []Option{WithAveraging(1)}, "WithAveraging(1)"},
 		{"early stop", []Option{WithEarlyStop(-0.1)}, "WithEarlyStop(-0.1)"},
@@ -704,6 +704,8 @@ func TestPrecision(t *testing.T) {
 	assert.ErrorContains(t, err, "WithPrecision(bfloat16): needs WithOptimizer(Adam(…))")
 	_, err = transfer(t, WithPrecision(BFloat16), WithOptimizer(Adam(1)), WithOptimizer(LBFGS()))
 	assert.ErrorIs(t, err, ErrInvalidOption)
+	_, err = transfer(t, WithPrecision(Float16), onSimulatedGPU(24*gib))
+	assert.ErrorContains(t, err, "WithPrecision(float16): needs WithOptimizer(Adam(…))")
 
 	cpuHasBFloat16 = false
 	defer func() { cpuHasBFloat16 = true }()
@@ -783,14 +785,14 @@ func TestClampPixels(t *testing.T) {
 
 // ParsePrecision reads the names String gives, and nothing else.
 func TestParsePrecision(t *testing.T) {
-	for _, p := range []Precision{Float32, BFloat16} {
+	for _, p := range []Precision{Float32, BFloat16, Float16} {
 		for _, in := range []string{p.String(), " " + strings.ToUpper(p.String()) + " "} {
 			got, err := ParsePrecision(in)
 			require.NoError(t, err, in)
 			assert.Equal(t, p, got, in)
 		}
 	}
-	for _, in := range []string{"", "float64", "bf16", "Precision(5)"} {
+	for _, in := range []string{"", "float64", "bf16", "fp16", "half", "Precision(5)"} {
 		_, err := ParsePrecision(in)
 		assert.ErrorContains(t, err, "unknown precision", in)
 	}

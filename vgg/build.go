@@ -22,7 +22,30 @@ type BuildOptions struct {
 	// layers before it are built too and are reachable. Empty means all, up to
 	// pool5. A name the architecture lacks is an error matching ErrUnknownLayer.
 	Layers []string
+
+	// Compute is the type the convolutions, biases, ReLUs and poolings
+	// compute in: tf.Float (the zero value means tf.Float too), tf.Bfloat16
+	// or tf.Half. With the two 16-bit types the input and the weights are
+	// cast (the weight variables stay float32) and each layer's output is
+	// cast back, so the outputs are float32 whatever Compute is; the casts
+	// that no fetched output needs are pruned by the session.
+	//
+	// bfloat16 has float32's range and an 8-bit significand. float16 has an
+	// 11-bit significand but overflows above 65504, which VGG's
+	// activations approach (half of it on photographs at 512 px), so with
+	// tf.Half the network runs on the input and biases multiplied by
+	// HalfScale, and each output is divided by it on the way back: the
+	// same function (a ReLU network with these poolings is positively
+	// homogeneous), with activations 16 times further from the limit. L2
+	// pooling squares its input, so it runs in float32 either way. The
+	// gradient that flows back into a float16 network must be kept within
+	// range by the caller (package style scales it by its largest value).
+	Compute tf.DataType
 }
+
+// HalfScale is what a tf.Half network (BuildOptions.Compute) multiplies its
+// input and biases by: a power of two, so the scaling itself is exact.
+const HalfScale = 1.0 / 16
 
 // Net is the network that Model.Build added to a graph: one output per feature
 // layer, by MatConvNet name. The weights are graph variables: call Init once for
@@ -95,6 +118,14 @@ func (m *Model) Build(s *op.Scope, input tf.Output, opts BuildOptions) (*Net, er
 	if !opts.Pooling.valid() {
 		return nil, fmt.Errorf("vgg: build: unknown pooling %v", opts.Pooling)
 	}
+	compute := opts.Compute
+	switch compute {
+	case 0:
+		compute = tf.Float
+	case tf.Float, tf.Bfloat16, tf.Half:
+	default:
+		return nil, fmt.Errorf("vgg: build: compute type %s, want float32, bfloat16 or float16", tfutil.TypeName(compute))
+	}
 	specs := m.arch.specs()
 	last := len(specs) - 1
 	if len(opts.Layers) > 0 {
@@ -110,6 +141,24 @@ func (m *Model) Build(s *op.Scope, input tf.Output, opts BuildOptions) (*Net, er
 
 	net := &Net{model: m, input: input, layers: make(map[string]tf.Output, last+1)}
 	x := input
+	// toCompute casts a float32 tensor to the compute type, scaled for
+	// float16; toFloat casts a layer's output back.
+	toCompute := func(s *op.Scope, x tf.Output) tf.Output {
+		if compute == tf.Half {
+			x = op.Mul(s.SubScope("scale"), x, op.Const(s.SubScope("k"), float32(HalfScale)))
+		}
+		return op.Cast(s, x, compute)
+	}
+	toFloat := func(s *op.Scope, x tf.Output) tf.Output {
+		x = op.Cast(s, x, tf.Float)
+		if compute == tf.Half {
+			x = op.Mul(s.SubScope("unscale"), x, op.Const(s.SubScope("k"), float32(1/HalfScale)))
+		}
+		return x
+	}
+	if compute != tf.Float {
+		x = toCompute(s.SubScope("compute"), x)
+	}
 	unit := []int64{1, 1, 1, 1}
 	window := []int64{1, 2, 2, 1}
 	for _, l := range specs[:last+1] {
@@ -119,6 +168,10 @@ func (m *Model) Build(s *op.Scope, input tf.Output, opts BuildOptions) (*Net, er
 			c := &m.convs[l.conv]
 			kernel := net.variable(ls.SubScope("kernel"), l.conv, false, c.KernelShape[:])
 			bias := net.variable(ls.SubScope("bias"), l.conv, true, c.KernelShape[3:])
+			if compute != tf.Float {
+				kernel = op.Cast(ls.SubScope("kernel_compute"), kernel, compute)
+				bias = toCompute(ls.SubScope("bias_compute"), bias)
+			}
 			x = op.BiasAdd(ls, op.Conv2D(ls, x, kernel, unit, "SAME"), bias)
 		case kindRelu:
 			x = op.Relu(ls, x)
@@ -127,16 +180,24 @@ func (m *Model) Build(s *op.Scope, input tf.Output, opts BuildOptions) (*Net, er
 			case MaxPool:
 				x = op.MaxPool(ls, x, window, window, "SAME")
 			case L2Pool:
-				x = l2Pool(ls, x, window)
+				if compute == tf.Half { // x² would overflow
+					x = op.Cast(ls.SubScope("half"), l2Pool(ls, op.Cast(ls.SubScope("float32"), x, tf.Float), window), tf.Half)
+				} else {
+					x = l2Pool(ls, x, window)
+				}
 			default:
 				x = op.AvgPool(ls, x, window, window, "SAME")
 			}
+		}
+		layer := x
+		if compute != tf.Float {
+			layer = toFloat(ls.SubScope("output"), x)
 		}
 		if err := s.Err(); err != nil {
 			return nil, fmt.Errorf("vgg: build: layer %q: %w", l.name, err)
 		}
 		net.names = append(net.names, l.name)
-		net.layers[l.name] = x
+		net.layers[l.name] = layer
 	}
 	return net, nil
 }
@@ -266,5 +327,8 @@ func l2Pool(s *op.Scope, x tf.Output, window []int64) tf.Output {
 	sq := op.Square(s.SubScope("square"), x)
 	mean := op.AvgPool(s, sq, window, window, "SAME")
 	floor := op.Const(s.SubScope("floor"), float32(minL2Pool))
+	if dt := x.DataType(); dt != tf.Float {
+		floor = op.Cast(s.SubScope("floor_compute"), floor, dt)
+	}
 	return op.Sqrt(s.SubScope("sqrt"), op.Maximum(s.SubScope("max"), mean, floor))
 }

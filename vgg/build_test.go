@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	tf "github.com/wamuir/graft/tensorflow"
 	"github.com/wamuir/graft/tensorflow/op"
+
+	"github.com/neuralstyle/neuralstyle/internal/tfutil"
 )
 
 // TestBuildMatchesGoldens runs the tiny fixture networks on the fixed inputs of
@@ -62,6 +65,63 @@ func TestBuildMatchesGoldens(t *testing.T) {
 				assert.True(t, seen[fmt.Sprintf("%s/%s/%v", arch, p, s)], "goldens lack %s %s %v", arch, p, s)
 			}
 		}
+	}
+}
+
+// TestBuild16Bit runs the golden networks with Compute bfloat16 and
+// float16: every layer's output is float32 and within the type's rounding
+// of the numpy forward pass (2⁻⁸ relative per rounding for bfloat16, 2⁻¹¹
+// for float16, compounded over up to 16 layers: 3 % and 0.4 % of the
+// layer's largest magnitude), the convolutions are ops of that type, and
+// the outputs differ from float32's (the casts took effect). float16's
+// scaling (HalfScale) is undone exactly: without it the outputs would be
+// 16 times smaller, far outside the tolerance.
+func TestBuild16Bit(t *testing.T) {
+	g := loadGoldens(t)
+	m, err := New(goldenConvs(t, "VGG19"), meanRGB)
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		compute tf.DataType
+		within  float64
+	}{{tf.Bfloat16, 0.03}, {tf.Half, 0.004}} {
+		for _, a := range g.Activations {
+			if a.Arch != "VGG19" {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s/%s/%v", tfutil.TypeName(tc.compute), a.Pooling, a.Input.Shape), func(t *testing.T) {
+				pooling, err := ParsePooling(a.Pooling)
+				require.NoError(t, err)
+				shape := make([]int64, len(a.Input.Shape))
+				for i, d := range a.Input.Shape {
+					shape[i] = int64(d)
+				}
+				low, _ := runNetWith(t, m, BuildOptions{Pooling: pooling, Compute: tc.compute}, shape, a.Input.floats(t))
+				f32, _ := runNetWith(t, m, BuildOptions{Pooling: pooling}, shape, a.Input.floats(t))
+				differs := false
+				for _, layer := range m.LayerNames() {
+					want := a.Layers[layer].floats(t)
+					requireWithin(t, want, low[layer], tc.within, layer)
+					requireClose(t, want, f32[layer], layer)
+					differs = differs || !slices.Equal(low[layer], f32[layer])
+				}
+				assert.True(t, differs, "%s gave float32's values", tfutil.TypeName(tc.compute))
+			})
+		}
+
+		s := op.NewScope()
+		in := op.Placeholder(s, tf.Float, op.PlaceholderShape(tf.MakeShape(1, 8, 8, 3)))
+		_, err = m.Build(s, in, BuildOptions{Compute: tc.compute, Layers: []string{"relu2_1"}})
+		require.NoError(t, err)
+		graph, err := s.Finalize()
+		require.NoError(t, err)
+		convs := 0
+		for _, o := range graph.Operations() {
+			if o.Type() == "Conv2D" {
+				convs++
+				assert.Equal(t, tc.compute, o.Output(0).DataType(), o.Name())
+			}
+		}
+		assert.Equal(t, 3, convs, "conv1_1, conv1_2, conv2_1")
 	}
 }
 
@@ -184,6 +244,12 @@ func TestBuildErrors(t *testing.T) {
 			opts:    BuildOptions{Layers: []string{"relu1_1", "conv5_4"}},
 			want:    `vgg: build: unknown layer "conv5_4" in VGG16 (its layers are conv1_1, relu1_1, … pool5)`,
 			wantErr: ErrUnknownLayer,
+		},
+		{
+			name:  "float64 compute",
+			input: func(s *op.Scope) tf.Output { return op.Placeholder(s, tf.Float) },
+			opts:  BuildOptions{Compute: tf.Double},
+			want:  "vgg: build: compute type float64, want float32, bfloat16 or float16",
 		},
 		{
 			name:  "unknown pooling",

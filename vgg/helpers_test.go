@@ -139,10 +139,18 @@ var meanRGB = [3]float32{123.68, 116.779, 103.939}
 // returns every built layer's value (flat, row-major) and shape.
 func runNet(t testing.TB, m *Model, pooling Pooling, shape []int64, input []float32, names []string) (map[string][]float32, map[string][]int64) {
 	t.Helper()
+	return runNetWith(t, m, BuildOptions{Pooling: pooling, Layers: names}, shape, input)
+}
+
+// runNetWith is runNet with every build option: the layers of opts.Layers,
+// or all, by name, with their shapes.
+func runNetWith(t testing.TB, m *Model, opts BuildOptions, shape []int64, input []float32) (map[string][]float32, map[string][]int64) {
+	t.Helper()
 	s := op.NewScope()
 	in := op.Placeholder(s, tf.Float, op.PlaceholderShape(tf.MakeShape(shape...)))
-	net, err := m.Build(s, in, BuildOptions{Pooling: pooling, Layers: names})
+	net, err := m.Build(s, in, opts)
 	require.NoError(t, err)
+	names := opts.Layers
 	if len(names) == 0 {
 		names = net.Names()
 	}
@@ -167,6 +175,7 @@ func runNet(t testing.TB, m *Model, pooling Pooling, shape []int64, input []floa
 	vals := make(map[string][]float32, len(names))
 	shapes := make(map[string][]int64, len(names))
 	for i, n := range names {
+		require.Equal(t, tf.Float, res[i].DataType(), "layer %s", n)
 		shapes[n] = res[i].Shape()
 		vals[n] = flatten(t, res[i])
 	}
@@ -208,5 +217,22 @@ func requireClose(t testing.TB, want, got []float32, msgAndArgs ...any) {
 	if at >= 0 {
 		require.Failf(t, "values differ", "element %d: got %v, want %v (|want| max %v); %s",
 			at, got[at], want[at], scale, fmt.Sprint(msgAndArgs...))
+	}
+}
+
+// requireWithin checks that every element of got is within frac of the
+// largest magnitude in want.
+func requireWithin(t testing.TB, want, got []float32, frac float64, msgAndArgs ...any) {
+	t.Helper()
+	require.Len(t, got, len(want), msgAndArgs...)
+	var scale float64
+	for _, w := range want {
+		scale = math.Max(scale, math.Abs(float64(w)))
+	}
+	for i := range want {
+		if d := math.Abs(float64(got[i]) - float64(want[i])); d > frac*scale {
+			require.Failf(t, "values differ", "element %d: got %v, want %v, more than %g of the largest magnitude %v; %s",
+				i, got[i], want[i], frac, scale, fmt.Sprint(msgAndArgs...))
+		}
 	}
 }

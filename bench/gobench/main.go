@@ -52,6 +52,10 @@ type Result struct {
 	PredictedPeakBytes int64 `json:"predicted_peak_bytes"`
 	PredictedHostBytes int64 `json:"predicted_host_bytes"`
 	Tiled              bool  `json:"tiled"`
+	// Loss32 (with -loss32) is the loss of the result image evaluated in
+	// float32 (style.Transferer.Loss): what a mixed-precision run is
+	// compared with a float32 run on.
+	Loss32 float64 `json:"loss32,omitempty"`
 }
 
 func main() {
@@ -66,12 +70,13 @@ func main() {
 		cpath   = flag.String("content", "", "content image file (default: the hash-noise picture shared with the peers)")
 		spath   = flag.String("style", "", "style image file (default: the hash-noise picture shared with the peers)")
 		target  = flag.Float64("target", 0, "report when a full-size iteration first reaches this loss, and stop there")
-		prec    = flag.String("precision", "float32", "float32, or bfloat16 (style.WithPrecision; Adam only)")
+		prec    = flag.String("precision", "float32", "float32, bfloat16 or float16 (style.WithPrecision; the last two with Adam only, float16 on a GPU only)")
 		xla     = flag.Bool("xla", false, "XLA auto-clustering (style.WithXLA)")
 		clamp   = flag.Bool("clamp-pixels", false, "style.WithClampPixels (off by default: the peers optimize the unclamped image, as the tutorial does)")
 		weights = flag.String("weights", "", "MatConvNet weights file (default: the full-width VGG19 with hash weights shared with the peers)")
 		pool    = flag.String("pooling", "avg", "avg or max (vgg.ParsePooling)")
 		outPath = flag.String("out", "", "also save the result image here (PNG)")
+		loss32  = flag.Bool("loss32", false, "also evaluate the result's loss in float32 (the loss32 field)")
 		fast    = flag.Bool("fast", false, "style.Fast() after the other options: L-BFGS coarse to fine, its iterations (-iters, -opt and -multiscale are ignored)")
 	)
 	flag.Parse()
@@ -121,7 +126,7 @@ func main() {
 		extra = append(extra, style.Fast())
 		*opt = "lbfgs"
 	}
-	res, img, err := run(model, content, painting, *size, *iters, *opt, *threads, *inter, *multi, *target, precision, *clamp, pooling, extra...)
+	res, img, err := run(model, content, painting, *size, *iters, *opt, *threads, *inter, *multi, *target, precision, *clamp, pooling, *loss32, extra...)
 	if err == nil && *outPath != "" {
 		err = imageio.Save(*outPath, img, imageio.EncodeOptions{})
 	}
@@ -133,7 +138,7 @@ func main() {
 }
 
 func run(model *vgg.Model, content, painting image.Image, size, iters int, opt string, threads, inter, multi int, target float64,
-	precision style.Precision, clamp bool, pooling vgg.Pooling, extra ...style.Option) (*Result, image.Image, error) {
+	precision style.Precision, clamp bool, pooling vgg.Pooling, loss32 bool, extra ...style.Option) (*Result, image.Image, error) {
 	var o style.Optimizer
 	switch opt {
 	case "adam":
@@ -144,8 +149,11 @@ func run(model *vgg.Model, content, painting image.Image, size, iters int, opt s
 		return nil, nil, fmt.Errorf("unknown optimizer %q", opt)
 	}
 	res := &Result{Impl: "go", Size: size, Opt: opt, Iters: iters, Threads: threads, Target: target}
-	if precision == style.BFloat16 {
+	switch precision {
+	case style.BFloat16:
 		res.Impl = "go-bf16"
+	case style.Float16:
+		res.Impl = "go-fp16"
 	}
 	errReached := errors.New("target reached")
 	var start time.Time // set when the transfer starts, after planning
@@ -193,6 +201,13 @@ func run(model *vgg.Model, content, painting image.Image, size, iters int, opt s
 	res.HostBytesPerIter = out.HostBytesPerIteration
 	res.Device = out.Device
 	res.PeakRSSMB = peakRSSMB()
+	if loss32 {
+		l, err := tr.Loss(context.Background(), content, painting, out.Image, style.WithPrecision(style.Float32))
+		if err != nil {
+			return nil, nil, fmt.Errorf("-loss32: %w", err)
+		}
+		res.Loss32 = l.Total
+	}
 	return res, out.Image, nil
 }
 

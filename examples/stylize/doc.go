@@ -40,7 +40,7 @@
 //	-color-match             match the style images' colour histograms to the content's
 //	-pooling avg|max|l2      (default avg; l2 is the root mean square of each window)
 //	-clamp-pixels=false      let the optimizer use pixel values beyond [0, 255] (default true: the losses see the image as saved)
-//	-precision float32|bfloat16  network arithmetic (default float32; bfloat16 needs a CPU with bfloat16 instructions, and is refused on a GPU)
+//	-precision float32|bfloat16|float16  network arithmetic (default float32; the other two need -optimizer adam; bfloat16 needs a GPU or a CPU with bfloat16 instructions, float16 a GPU)
 //	-out FILE                result, .png or .jpg (default stylized.png)
 //	-quality Q               JPEG quality (default 95)
 //	-plot FILE               loss plot, .png (default <out without extension>_loss.png; "" = none)

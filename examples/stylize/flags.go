@@ -165,7 +165,7 @@ func newFlagSet() (*flag.FlagSet, *flags) {
 	fs.StringVar(&f.pooling, "pooling", "avg", "pooling: avg, max or l2 (root mean square)")
 	fs.BoolVar(&f.clampPixels, "clamp-pixels", true, "let the losses see the image clamped to [0, 255], as it is saved (false: unbounded while optimizing, as neural-style-tf)")
 	fs.BoolVar(&f.xla, "xla", false, "XLA auto-clustering of the network (style.WithXLA; off by default until measured faster)")
-	fs.StringVar(&f.precision, "precision", "float32", "network arithmetic: float32, or bfloat16 (mixed precision, about 1.9× faster on CPUs with bfloat16 instructions)")
+	fs.StringVar(&f.precision, "precision", "float32", "network arithmetic: float32; bfloat16 (mixed precision with Adam: about 1.9× faster on CPUs with bfloat16 instructions; also on GPUs); or float16 (mixed precision with Adam, GPUs only)")
 
 	fs.StringVar(&f.memoryLimit, "memory-limit", "", "memory the run may use: `bytes` or with a unit, e.g. 8GiB or 20GB; on a GPU the GPU's memory (default: on the CPU what the machine has available, 85% of MemAvailable of /proc/meminfo; on a GPU what TensorFlow reports for it); "+
 		"the memory model chooses untiled or tiled evaluation and the tile size to fit it, and refuses a request that cannot fit")
@@ -432,7 +432,7 @@ func (f *flags) validate(args []string) (*job, error) {
 	j.opts = append(j.opts, style.WithClampPixels(f.clampPixels))
 	precision, err := style.ParsePrecision(f.precision)
 	if err != nil {
-		return nil, usagef("-precision %q: want float32 or bfloat16", f.precision)
+		return nil, usagef("-precision %q: want float32, bfloat16 or float16", f.precision)
 	}
 	j.opts = append(j.opts, style.WithPrecision(precision), style.WithXLA(f.xla))
 	if f.device != "" {

@@ -309,7 +309,7 @@ func TestRunFailures(t *testing.T) {
 		{name: "unknown colour space", args: []string{"-original-colors", "hsv"}, code: 2, want: []string{`-original-colors "hsv"`}},
 		{name: "unknown pooling", args: []string{"-pooling", "min"}, code: 2, want: []string{`-pooling "min": want avg, max or l2`}},
 		{name: "unknown style loss", args: []string{"-style-loss", "sliced"}, code: 2, want: []string{`-style-loss "sliced": want gram or w2`}},
-		{name: "unknown precision", args: []string{"-precision", "float64"}, code: 2, want: []string{`-precision "float64": want float32 or bfloat16`}},
+		{name: "unknown precision", args: []string{"-precision", "float64"}, code: 2, want: []string{`-precision "float64": want float32, bfloat16 or float16`}},
 		{name: "max size too small (library check)", args: []string{"-max-size", "8"}, code: 2, want: []string{"WithMaxSize(8)"}},
 		{name: "noise ratio out of range (library check)", args: []string{"-noise-ratio", "2"}, code: 2, want: []string{"WithNoise(2)"}},
 		{name: "bad device (library check)", args: []string{"-device", "gpu"}, code: 2, want: []string{"WithDevice"}},
