@@ -30,17 +30,7 @@ type Losses struct {
 // ErrInvalidOption, a *MemoryError, or an error naming the image at fault. Loss is safe for
 // concurrent use with Transfer on the same Transferer (they take turns).
 func (t *Transferer) Loss(ctx context.Context, content, styleImage, img image.Image, opts ...Option) (Losses, error) {
-	cfg, err := resolve(append(append([]Option(nil), t.base...), opts...))
-	if err != nil {
-		return Losses{}, err
-	}
-	if cfg.model != nil && cfg.model != t.model {
-		return Losses{}, invalid("WithModel", "a different model", "a Transferer keeps the model it was created with")
-	}
-	if err := checkLayerNames(t.model.Arch(), &cfg); err != nil {
-		return Losses{}, err
-	}
-	device, err := placement(&cfg)
+	cfg, device, err := t.configure(opts)
 	if err != nil {
 		return Losses{}, err
 	}

@@ -19,12 +19,13 @@ import (
 // unscaled. With on false it is op.Gradients.
 type halfGradient struct {
 	on      bool
-	outputs []tf.Output             // the network outputs the loss reads, in order of use
-	stopped map[tf.Output]tf.Output // each output's StopGradient
+	outputs []tf.Output       // the network outputs the loss reads, in order of use
+	stopped []tf.Output       // their StopGradients, in the same order
+	index   map[tf.Output]int // where each output is in outputs
 }
 
 func newHalfGradient(compute tf.DataType) *halfGradient {
-	return &halfGradient{on: compute == tf.Half, stopped: map[tf.Output]tf.Output{}}
+	return &halfGradient{on: compute == tf.Half, index: map[tf.Output]int{}}
 }
 
 // use returns what the loss reads of the network output out: out itself,
@@ -33,12 +34,13 @@ func (h *halfGradient) use(s *op.Scope, out tf.Output) tf.Output {
 	if !h.on {
 		return out
 	}
-	if st, ok := h.stopped[out]; ok {
-		return st
+	if i, ok := h.index[out]; ok {
+		return h.stopped[i]
 	}
 	st := op.StopGradient(s.SubScope("half_gradient"), out)
-	h.stopped[out] = st
+	h.index[out] = len(h.outputs)
 	h.outputs = append(h.outputs, out)
+	h.stopped = append(h.stopped, st)
 	return st
 }
 
@@ -47,10 +49,7 @@ func (h *halfGradient) gradient(s *op.Scope, total, input tf.Output) tf.Output {
 	if !h.on || len(h.outputs) == 0 {
 		return op.Gradients(s, []tf.Output{total}, []tf.Output{input})[0]
 	}
-	stopped := make([]tf.Output, len(h.outputs))
-	for i, o := range h.outputs {
-		stopped[i] = h.stopped[o]
-	}
+	stopped := h.stopped
 	fs := s.SubScope("features")
 	g := op.Gradients(fs, []tf.Output{total}, stopped)
 	if s.Err() != nil {

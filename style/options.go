@@ -687,7 +687,7 @@ const (
 	// value 65504) on a GPU, cast in the graph as BFloat16 is there, with
 	// the Gram products, the losses, the optimizer and the image in
 	// float32. Two scalings keep float16 in range, both exact powers or
-	// undone in float32: the network runs on the image divided by 16
+	// undone in float32: the network's activations are divided by 16
 	// (vgg.HalfScale), and the derivative that flows back into it is
 	// divided by its largest value and multiplied back at the image.
 	// Three more bits than bfloat16 put the loss closer to float32's, at

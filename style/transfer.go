@@ -283,17 +283,7 @@ func maskValues(m image.Image, w, h int) []float32 {
 // with an error matching optim.ErrNonFinite and the last finite image.
 func (t *Transferer) Transfer(ctx context.Context, content, styleImage image.Image, opts ...Option) (*Result, error) {
 	start := time.Now()
-	cfg, err := resolve(append(append([]Option(nil), t.base...), opts...))
-	if err != nil {
-		return nil, err
-	}
-	if cfg.model != nil && cfg.model != t.model {
-		return nil, invalid("WithModel", "a different model", "a Transferer keeps the model it was created with")
-	}
-	if err := checkLayerNames(t.model.Arch(), &cfg); err != nil {
-		return nil, err
-	}
-	device, err := placement(&cfg)
+	cfg, device, err := t.configure(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -413,18 +403,29 @@ func placement(cfg *config) (tfruntime.Device, error) {
 // memory. A transfer that would be refused gets the *MemoryError that
 // Transfer would return. Planning resizes nothing and allocates little.
 func (t *Transferer) Plan(content, styleImage image.Image, opts ...Option) ([]MemoryPlan, error) {
-	cfg, err := resolve(append(append([]Option(nil), t.base...), opts...))
-	if err != nil {
-		return nil, err
-	}
-	if err := checkLayerNames(t.model.Arch(), &cfg); err != nil {
-		return nil, err
-	}
-	device, err := placement(&cfg)
+	cfg, device, err := t.configure(opts)
 	if err != nil {
 		return nil, err
 	}
 	return t.plan(&cfg, device, content, styleImage, scaleSchedule(cfg.multiScaleMin, cfg.maxSize, content))
+}
+
+// configure resolves the Transferer's options followed by opts, checks
+// them against its model and places the network: the set-up that
+// Transfer, Plan and Loss share, before any image is read.
+func (t *Transferer) configure(opts []Option) (config, tfruntime.Device, error) {
+	cfg, err := resolve(append(append([]Option(nil), t.base...), opts...))
+	if err != nil {
+		return cfg, tfruntime.Device{}, err
+	}
+	if cfg.model != nil && cfg.model != t.model {
+		return cfg, tfruntime.Device{}, invalid("WithModel", "a different model", "a Transferer keeps the model it was created with")
+	}
+	if err := checkLayerNames(t.model.Arch(), &cfg); err != nil {
+		return cfg, tfruntime.Device{}, err
+	}
+	device, err := placement(&cfg)
+	return cfg, device, err
 }
 
 // plan runs the memory model for every scale (see WithMemoryLimit) on

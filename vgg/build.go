@@ -25,10 +25,11 @@ type BuildOptions struct {
 
 	// Compute is the type the convolutions, biases, ReLUs and poolings
 	// compute in: tf.Float (the zero value means tf.Float too), tf.Bfloat16
-	// or tf.Half. With the two 16-bit types the input and the weights are
-	// cast (the weight variables stay float32) and each layer's output is
-	// cast back, so the outputs are float32 whatever Compute is; the casts
-	// that no fetched output needs are pruned by the session.
+	// or tf.Half. With the two 16-bit types the first convolution's output
+	// and the later weights are cast (the weight variables stay float32)
+	// and each layer's output is cast back, so the outputs are float32
+	// whatever Compute is; the casts that no fetched output needs are
+	// pruned by the session.
 	//
 	// The first convolution (conv1_1) stays in float32, and its output is
 	// cast: the input is the image being optimized, and in bfloat16 its
@@ -43,7 +44,7 @@ type BuildOptions struct {
 	// bfloat16 has float32's range and an 8-bit significand. float16 has an
 	// 11-bit significand but overflows above 65504, which VGG's
 	// activations approach (half of it on photographs at 512 px), so with
-	// tf.Half the network runs on the input and biases multiplied by
+	// tf.Half conv1_1's output and the later biases are multiplied by
 	// HalfScale, and each output is divided by it on the way back: the
 	// same function (a ReLU network with these poolings is positively
 	// homogeneous), with activations 16 times further from the limit. L2
@@ -54,7 +55,8 @@ type BuildOptions struct {
 }
 
 // HalfScale is what a tf.Half network (BuildOptions.Compute) multiplies its
-// input and biases by: a power of two, so the scaling itself is exact.
+// activations by (conv1_1's output and the later biases): a power of two,
+// so the scaling itself is exact.
 const HalfScale = 1.0 / 16
 
 // Net is the network that Model.Build added to a graph: one output per feature

@@ -201,6 +201,21 @@ func flatten(t testing.TB, x *tf.Tensor) []float32 {
 // (the rounding of a float32 sum scales with its terms, not its result).
 func requireClose(t testing.TB, want, got []float32, msgAndArgs ...any) {
 	t.Helper()
+	requireNear(t, want, got, 1e-4, 1e-4, msgAndArgs...)
+}
+
+// requireWithin checks that every element of got is within frac of the
+// largest magnitude in want.
+func requireWithin(t testing.TB, want, got []float32, frac float64, msgAndArgs ...any) {
+	t.Helper()
+	requireNear(t, want, got, 0, frac, msgAndArgs...)
+}
+
+// requireNear checks that every element of got is within rel of the
+// element of want plus ofLargest of want's largest magnitude, and reports
+// the element that misses by most.
+func requireNear(t testing.TB, want, got []float32, rel, ofLargest float64, msgAndArgs ...any) {
+	t.Helper()
 	require.Len(t, got, len(want), msgAndArgs...)
 	var scale float64
 	for _, w := range want {
@@ -209,30 +224,13 @@ func requireClose(t testing.TB, want, got []float32, msgAndArgs ...any) {
 	worst, at := 0.0, -1
 	for i := range want {
 		d := math.Abs(float64(got[i]) - float64(want[i]))
-		tol := 1e-4*math.Abs(float64(want[i])) + 1e-4*scale
+		tol := rel*math.Abs(float64(want[i])) + ofLargest*scale
 		if d > tol && d-tol > worst {
 			worst, at = d-tol, i
 		}
 	}
 	if at >= 0 {
-		require.Failf(t, "values differ", "element %d: got %v, want %v (|want| max %v); %s",
-			at, got[at], want[at], scale, fmt.Sprint(msgAndArgs...))
-	}
-}
-
-// requireWithin checks that every element of got is within frac of the
-// largest magnitude in want.
-func requireWithin(t testing.TB, want, got []float32, frac float64, msgAndArgs ...any) {
-	t.Helper()
-	require.Len(t, got, len(want), msgAndArgs...)
-	var scale float64
-	for _, w := range want {
-		scale = math.Max(scale, math.Abs(float64(w)))
-	}
-	for i := range want {
-		if d := math.Abs(float64(got[i]) - float64(want[i])); d > frac*scale {
-			require.Failf(t, "values differ", "element %d: got %v, want %v, more than %g of the largest magnitude %v; %s",
-				i, got[i], want[i], frac, scale, fmt.Sprint(msgAndArgs...))
-		}
+		require.Failf(t, "values differ", "element %d: got %v, want %v, more than %g of itself plus %g of the largest magnitude %v; %s",
+			at, got[at], want[at], rel, ofLargest, scale, fmt.Sprint(msgAndArgs...))
 	}
 }
