@@ -38,20 +38,12 @@ func TestBuildMatchesGoldens(t *testing.T) {
 			m := models[a.Arch]
 			pooling, err := ParsePooling(a.Pooling)
 			require.NoError(t, err)
-			shape := make([]int64, len(a.Input.Shape))
-			for i, d := range a.Input.Shape {
-				shape[i] = int64(d)
-			}
-			got, shapes := runNet(t, m, pooling, shape, a.Input.floats(t), nil)
+			got, shapes := runNet(t, m, pooling, a.Input.shape64(), a.Input.floats(t), nil)
 			require.Len(t, a.Layers, len(m.LayerNames()), "goldens cover every layer")
 			for _, layer := range m.LayerNames() {
 				want, ok := a.Layers[layer]
 				require.True(t, ok, "golden for %s", layer)
-				wantShape := make([]int64, len(want.Shape))
-				for i, d := range want.Shape {
-					wantShape[i] = int64(d)
-				}
-				require.Equal(t, wantShape, shapes[layer], layer)
+				require.Equal(t, want.shape64(), shapes[layer], layer)
 				requireClose(t, want.floats(t), got[layer], layer)
 
 				h, w, c, err := m.LayerShape(layer, a.Input.Shape[1], a.Input.Shape[2])
@@ -99,12 +91,9 @@ func TestBuild16Bit(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%s/%v", tfutil.TypeName(tc.compute), a.Pooling, a.Input.Shape), func(t *testing.T) {
 				pooling, err := ParsePooling(a.Pooling)
 				require.NoError(t, err)
-				shape := make([]int64, len(a.Input.Shape))
-				for i, d := range a.Input.Shape {
-					shape[i] = int64(d)
-				}
-				low, _ := runNetWith(t, m, BuildOptions{Pooling: pooling, Compute: tc.compute}, shape, a.Input.floats(t))
-				f32, _ := runNetWith(t, m, BuildOptions{Pooling: pooling}, shape, a.Input.floats(t))
+				shape, input := a.Input.shape64(), a.Input.floats(t)
+				low, _ := runNetWith(t, m, BuildOptions{Pooling: pooling, Compute: tc.compute}, shape, input)
+				f32, _ := runNetWith(t, m, BuildOptions{Pooling: pooling}, shape, input)
 				differs := false
 				for _, layer := range m.LayerNames() {
 					want := a.Layers[layer].floats(t)

@@ -25,6 +25,15 @@ type goldenArray struct {
 	Data  string `json:"data"`
 }
 
+// shape64 returns the array's shape as TensorFlow's int64 dimensions.
+func (g goldenArray) shape64() []int64 {
+	out := make([]int64, len(g.Shape))
+	for i, d := range g.Shape {
+		out[i] = int64(d)
+	}
+	return out
+}
+
 func (g goldenArray) floats(t testing.TB) []float32 {
 	t.Helper()
 	raw, err := base64.StdEncoding.DecodeString(g.Data)
