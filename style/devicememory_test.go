@@ -11,6 +11,7 @@ import (
 	tf "github.com/wamuir/graft/tensorflow"
 	"github.com/wamuir/graft/tensorflow/op"
 
+	"github.com/neuralstyle/neuralstyle/internal/bytesize"
 	"github.com/neuralstyle/neuralstyle/tfruntime"
 )
 
@@ -80,7 +81,7 @@ func TestPlannerOnSimulatedGPUs(t *testing.T) {
 			onCPU := estimate(fixtureModel(t), &cfg, s, nil, 15)
 			assert.Less(t, whole.Needed-whole.Baseline, onCPU.Needed-onCPU.Baseline, "the GPU holds neither Go's buffers nor its copies of the weights")
 			assert.Equal(t, whole.Needed, whole.Baseline+whole.Weights+whole.Optimizer+whole.Images+whole.Activations)
-			t.Logf("untiled on the GPU: %s; host %s", formatBytes(whole.Needed), formatBytes(whole.Host))
+			t.Logf("untiled on the GPU: %s; host %s", bytesize.Format(whole.Needed), bytesize.Format(whole.Host))
 
 			if tc.want == refused {
 				_, err := gpuPlanAnyHost(t, w, h, tc.gpu)

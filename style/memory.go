@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/neuralstyle/neuralstyle/imageio"
+	"github.com/neuralstyle/neuralstyle/internal/bytesize"
 	"github.com/neuralstyle/neuralstyle/loss"
 	"github.com/neuralstyle/neuralstyle/optim"
 	"github.com/neuralstyle/neuralstyle/vgg"
@@ -61,13 +62,13 @@ func (e *MemoryError) Error() string {
 	if e.During != "" {
 		within := ""
 		if e.Available > 0 {
-			within = ", within the limit of " + formatBytes(e.Available)
+			within = ", within the limit of " + bytesize.Format(e.Available)
 		}
 		return fmt.Sprintf("style: %d×%d px ran out of %s at %s (TensorFlow could not allocate a tensor; the memory model had predicted %s %s%s): set a lower WithMemoryLimit (stylize -memory-limit) so that the planner tiles, or use %s",
-			e.Plan.Width, e.Plan.Height, of, e.During, formatBytes(e.Needed), e.Plan.mode(), within, hint)
+			e.Plan.Width, e.Plan.Height, of, e.During, bytesize.Format(e.Needed), e.Plan.mode(), within, hint)
 	}
 	return fmt.Sprintf("style: %d×%d px needs %s of %s even %s%s, %s available (%s): use %s, or free memory",
-		e.Plan.Width, e.Plan.Height, formatBytes(e.Needed), of, e.Plan.mode(), note, formatBytes(e.Available), e.Source, hint)
+		e.Plan.Width, e.Plan.Height, bytesize.Format(e.Needed), of, e.Plan.mode(), note, bytesize.Format(e.Available), e.Source, hint)
 }
 
 // Is makes errors.Is(err, ErrMemory) hold.
@@ -162,24 +163,20 @@ func (p MemoryPlan) mode() string {
 
 // String summarizes the plan: size, mode and predicted memory.
 func (p MemoryPlan) String() string {
-	s := fmt.Sprintf("%d×%d px %s: predicted peak %s", p.Width, p.Height, p.mode(), formatBytes(p.Needed))
+	s := fmt.Sprintf("%d×%d px %s: predicted peak %s", p.Width, p.Height, p.mode(), bytesize.Format(p.Needed))
 	if p.Limit > 0 {
-		s += " of " + formatBytes(p.Limit)
+		s += " of " + bytesize.Format(p.Limit)
 	}
 	if p.Device != "" {
-		s += " on " + p.Device + fmt.Sprintf(", host %s", formatBytes(p.Host))
+		s += " on " + p.Device + fmt.Sprintf(", host %s", bytesize.Format(p.Host))
 		if p.HostLimit > 0 {
-			s += " of " + formatBytes(p.HostLimit)
+			s += " of " + bytesize.Format(p.HostLimit)
 		}
 	}
 	if p.StoreReduced {
 		s += fmt.Sprintf(" (L-BFGS store reduced from %d to fit)", optim.DefaultStore)
 	}
 	return s
-}
-
-func formatBytes(b int64) string {
-	return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
 }
 
 // The coefficients of the memory model, measured with the ImageNet VGG16

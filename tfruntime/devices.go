@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/neuralstyle/neuralstyle/internal/bytesize"
 	tf "github.com/wamuir/graft/tensorflow"
 	configpb "github.com/wamuir/graft/tensorflow/core/protobuf/for_core_protos_go_proto"
 	"google.golang.org/protobuf/proto"
@@ -41,19 +42,10 @@ func (d Device) Short() string {
 
 // String describes d in one line: "/device:GPU:0 (GPU, 79.1 GiB)".
 func (d Device) String() string {
-	return fmt.Sprintf("%s (%s, %s)", d.Short(), d.Type, formatBytes(d.MemoryBytes))
-}
-
-func formatBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
-	case n >= 0:
-		return fmt.Sprintf("%d bytes", n)
+	if d.MemoryBytes < 0 {
+		return fmt.Sprintf("%s (%s, memory unknown)", d.Short(), d.Type)
 	}
-	return "memory unknown"
+	return fmt.Sprintf("%s (%s, %s)", d.Short(), d.Type, bytesize.Format(d.MemoryBytes))
 }
 
 // devices caches the list: TensorFlow creates its devices once per process.

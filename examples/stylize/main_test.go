@@ -331,7 +331,7 @@ func TestRunFailures(t *testing.T) {
 		{name: "65536 px refused", args: []string{"-max-size", "65536"}, code: 1,
 			want: []string{"65536×54613 px needs", "GiB of memory even", "GiB available (85% of MemAvailable)"}},
 		{name: "over the memory limit", args: []string{"-memory-limit", "100MB"}, code: 1,
-			want: []string{"needs", "0.1 GiB available (WithMemoryLimit)"}},
+			want: []string{"needs", "95 MiB available (WithMemoryLimit)"}},
 		{name: "bad memory limit", args: []string{"-memory-limit", "8XB"}, code: 2, want: []string{`-memory-limit "8XB"`, "8GiB or 20GB"}},
 		{name: "zero memory limit", args: []string{"-memory-limit", "0"}, code: 2, want: []string{`-memory-limit "0"`}},
 		{name: "single pass with L-BFGS", args: []string{"-single-pass"}, code: 2, want: []string{"-single-pass needs -optimizer adam"}},
